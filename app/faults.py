@@ -1,0 +1,157 @@
+"""Faults on demand: error answers, delays and dropped connections for tests.
+
+A fault is armed for the next N requests that match it, through the control API,
+or for one request through the `X-Emulator-Fault` header.
+"""
+
+import itertools
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Literal
+
+from app.errors import (
+    ApiError,
+    AuthenticationFailed,
+    BadRequest,
+    ResourceNotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    UnexpectedError,
+)
+from app.journal import phone_number_id_of
+
+FaultKind = Literal["status", "delay", "drop"]
+FAULT_HEADER = "x-emulator-fault"
+RATE_LIMIT = 100
+
+_ERROR_FOR_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequest,
+    401: AuthenticationFailed,
+    404: ResourceNotFound,
+    429: TooManyRequests,
+    500: UnexpectedError,
+    503: ServiceUnavailable,
+}
+_ids = itertools.count(1)
+
+
+class FaultHeaderError(ValueError):
+    """An X-Emulator-Fault header the emulator cannot read."""
+
+
+def _strip_version(path: str) -> str:
+    return path[3:] if path.startswith("/v2/") else path
+
+
+@dataclass(slots=True)
+class Fault:
+    kind: FaultKind
+    status: int = 500
+    delay_ms: int = 0
+    retry_after: int = 1
+    times: int = 1
+    method: str | None = None
+    path: str | None = None
+    phone_number_id: str | None = None
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method.upper() != method:
+            return False
+        if self.path is not None and not fnmatchcase(
+            _strip_version(path), _strip_version(self.path)
+        ):
+            return False
+        return self.phone_number_id is None or (
+            phone_number_id_of(path) == self.phone_number_id
+        )
+
+    def error(self) -> ApiError:
+        """The answer of a status fault, in Telnyx's envelope."""
+        error_class = _ERROR_FOR_STATUS.get(self.status)
+        detail = f"Fault injected by the emulator: HTTP {self.status}."
+        if error_class is AuthenticationFailed:
+            return AuthenticationFailed()
+        if error_class is None:
+            error_class = BadRequest if self.status < 500 else UnexpectedError
+        error = error_class(detail)
+        if self.status == 429:
+            error.headers = {
+                "retry-after": str(self.retry_after),
+                "x-ratelimit-limit": str(RATE_LIMIT),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(self.retry_after),
+            }
+        return error
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status if self.kind == "status" else None,
+            "delay_ms": self.delay_ms if self.kind == "delay" else None,
+            "retry_after": self.retry_after if self.status == 429 else None,
+            "remaining": self.times,
+            "method": self.method,
+            "path": self.path,
+            "phone_number_id": self.phone_number_id,
+        }
+
+
+class FaultRegistry:
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def arm(self, fault: Fault) -> Fault:
+        self._faults.append(fault)
+        return fault
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The first armed fault matching this request, used up by one."""
+        if not self._faults:
+            return None
+        for fault in self._faults:
+            if fault.matches(method, path):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def list(self) -> list[Fault]:
+        return list(self._faults)
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+
+def parse_fault_header(value: str) -> Fault:
+    """`status=429; retry_after=2`, `delay=250` or `drop`, for one request."""
+    settings: dict[str, str] = {}
+    for part in value.split(";"):
+        name, _, setting = part.strip().partition("=")
+        if name:
+            settings[name.strip().lower()] = setting.strip()
+    try:
+        if "drop" in settings:
+            return Fault(kind="drop")
+        if "delay" in settings:
+            return Fault(kind="delay", delay_ms=_bounded(settings["delay"], 0, 60_000))
+        if "status" in settings:
+            return Fault(
+                kind="status",
+                status=_bounded(settings["status"], 400, 599),
+                retry_after=_bounded(settings.get("retry_after", "1"), 0, 3600),
+            )
+    except ValueError as error:
+        raise FaultHeaderError(f"X-Emulator-Fault {value!r}: {error}") from None
+    raise FaultHeaderError(
+        f"X-Emulator-Fault {value!r} names no fault; use status=CODE, delay=MS or drop."
+    )
+
+
+def _bounded(raw: str, low: int, high: int) -> int:
+    number = int(raw)
+    if not low <= number <= high:
+        raise ValueError(f"{number} is not between {low} and {high}")
+    return number

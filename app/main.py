@@ -1,0 +1,167 @@
+"""Assembling the emulator: `create_app(settings)` builds one, ready to serve."""
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from app import __version__
+from app.context import Emulator, OpenApiDocument
+from app.db import Database
+from app.errors import (
+    ApiError,
+    ApiErrorGroup,
+    BadRequest,
+    InvalidParameterType,
+    MethodNotAllowed,
+    ResourceNotFound,
+    render_errors,
+)
+from app.middleware import DroppedConnectionFilter, EmulatorMiddleware
+from app.paths import default_fixtures_dir, openapi_path
+from app.routers import numbers
+from app.routers.control import create_control_app
+from app.seed import load_fixtures_dir
+from app.settings import Settings
+from app.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def _error_response(errors: list[ApiError]) -> Response:
+    headers: dict[str, str] = {}
+    for error in errors:
+        headers.update(error.headers)
+    return Response(
+        render_errors(errors),
+        status_code=errors[0].status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def _api_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return _error_response([error])
+
+
+async def _api_error_group(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiErrorGroup)
+    return _error_response(error.errors)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    where = f"{request.method} {request.url.path}"
+    if error.status_code == 404:
+        return _error_response([ResourceNotFound(f"No route matches {where}.")])
+    if error.status_code == 405:
+        allowed = (error.headers or {}).get("Allow", "")
+        problem = MethodNotAllowed(
+            f"{request.method} is not allowed on {request.url.path}; "
+            f"allowed: {allowed}."
+        )
+        problem.headers = {"Allow": allowed}
+        return _error_response([problem])
+    return _error_response([BadRequest(f"{where}: {error.detail}")])
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    problems: list[ApiError] = []
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"]]
+        message = problem["msg"]
+        if location and location[0] == "body":
+            pointer = "/" + "/".join(location[1:])
+            problems.append(
+                InvalidParameterType(f"{pointer}: {message}", pointer=pointer)
+            )
+        else:
+            name = location[-1] if location else "request"
+            problems.append(BadRequest(f"{name}: {message}", parameter=name))
+    return _error_response(problems)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApiError: _api_error,
+    ApiErrorGroup: _api_error_group,
+    HTTPException: _http_error,
+    RequestValidationError: _validation_error,
+}
+
+
+def _openapi_routes(app: FastAPI, document: OpenApiDocument) -> None:
+    as_json = json.dumps(__import__("yaml").safe_load(document.text)).encode()
+
+    @app.get("/openapi.yml", include_in_schema=False)
+    async def openapi_yaml() -> Response:
+        return Response(document.text, media_type="application/yaml")
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_json() -> Response:
+        return Response(as_json, media_type="application/json")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """An emulator for these settings; fixtures are checked here, before serving."""
+    settings = settings or Settings()
+    fixtures = load_fixtures_dir(settings.fixtures or default_fixtures_dir())
+    emulator = Emulator(settings, fixtures, OpenApiDocument.read(openapi_path()))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database)
+        store = Store(
+            database,
+            fixtures,
+            emulator.clock,
+            auto_review=settings.auto_review,
+            max_isolated_copies=settings.max_isolated_copies,
+        )
+        emulator.state_source = store.open(reset=settings.reset)
+        emulator.store = store
+        app.state.store = store
+        try:
+            yield
+        finally:
+            database.close()
+
+    app = FastAPI(
+        title="telnyx-emulator",
+        version=__version__,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+        lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+    app.state.emulator = emulator
+    app.include_router(numbers.router, prefix="/v2")
+    app.include_router(numbers.router)
+    _openapi_routes(app, emulator.openapi)
+    control = create_control_app(emulator)
+    for exception_class, handler in EXCEPTION_HANDLERS.items():
+        control.add_exception_handler(exception_class, handler)
+    app.mount("/_emulator", control)
+    app.add_middleware(
+        EmulatorMiddleware,
+        journal=emulator.journal,
+        faults=emulator.faults,
+        api_keys=frozenset(settings.api_key),
+        isolate_by_api_key=settings.isolate_by_api_key,
+    )
+    _quiet_dropped_connections()
+    return app
+
+
+def _quiet_dropped_connections() -> None:
+    server_logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, DroppedConnectionFilter) for f in server_logger.filters):
+        server_logger.addFilter(DroppedConnectionFilter())

@@ -1,0 +1,101 @@
+"""Reading a JSON request body strictly, within a size limit."""
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from app.errors import BadRequest, InvalidJson, UnsupportedMediaType
+from app.validation import json_type
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    if content_type is None:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key {duplicate!r} appears twice in one object")
+    return result
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw body; stops reading, and refuses it, once past MAX_BODY_BYTES."""
+    too_large = BadRequest(
+        f"The request body is larger than {MAX_BODY_BYTES} bytes.", pointer="/"
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """The body as a JSON object; anything else raises in Telnyx's terms."""
+    if not body.strip():
+        raise BadRequest(
+            "The request body is missing; send a JSON object such as "
+            '{"regulatory_requirements": []}.',
+            pointer="/",
+        )
+    if not is_json_media_type(content_type):
+        raise UnsupportedMediaType(
+            f"Content-Type {content_type or '(none)'} is not supported; send the body "
+            "as application/json."
+        )
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidJson(
+            f"The body is not valid UTF-8 (byte {error.start}).", pointer="/"
+        ) from None
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_reject_duplicate_keys,
+            parse_constant=_reject_constant,
+        )
+    except json.JSONDecodeError as error:
+        raise InvalidJson(
+            f"The body is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}.",
+            pointer="/",
+        ) from None
+    except ValueError as error:
+        raise InvalidJson(
+            f"The body is not valid JSON: {error}.", pointer="/"
+        ) from None
+    except RecursionError:
+        raise InvalidJson("The body is nested too deeply.", pointer="/") from None
+    if not isinstance(data, dict):
+        raise BadRequest(
+            f"The body must be a JSON object, not {json_type(data)}.", pointer="/"
+        )
+    return data
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    return parse_json_object(
+        await read_body(request), request.headers.get("content-type")
+    )
