@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from app import __version__
 from app.context import Emulator, OpenApiDocument
@@ -55,13 +56,23 @@ async def _api_error_group(request: Request, error: Exception) -> Response:
     return _error_response(error.errors)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (Starlette names only one)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.routes):
+            allowed.append(method)
+    return allowed
+
+
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     where = f"{request.method} {request.url.path}"
     if error.status_code == 404:
         return _error_response([ResourceNotFound(f"No route matches {where}.")])
     if error.status_code == 405:
-        allowed = (error.headers or {}).get("Allow", "")
+        allowed = ", ".join(_allowed_methods(request))
         problem = MethodNotAllowed(
             f"{request.method} is not allowed on {request.url.path}; "
             f"allowed: {allowed}."

@@ -1,0 +1,112 @@
+"""Driving an emulator from tests: a handle on a running one, and a context manager.
+
+    with run_emulator() as emulator:
+        client = Telnyx(base_url=emulator.base_url, api_key=emulator.api_key)
+        ...
+        emulator.reset()
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEFAULT_API_KEY = "My API Key"
+
+
+class EmulatorHandle:
+    """A running emulator, seen from a test: its address and its control API."""
+
+    def __init__(self, base_url: str, *, api_key: str = DEFAULT_API_KEY) -> None:
+        self.base_url = base_url
+        self.api_key = api_key
+        self.control = httpx.Client(base_url=f"{base_url}/_emulator", timeout=10)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.control.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self, *, api_key: str | None = None) -> None:
+        """Back to the fixtures (one API key's copy, when isolating)."""
+        self._call("POST", "/reset", json={"api_key": api_key} if api_key else None)
+
+    def load_fixtures(self, document: dict[str, Any]) -> None:
+        """Replace the whole state with this fixture document."""
+        self._call("POST", "/fixtures", json=document)
+
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """The journal, newest first: method, path, status, phone_number_id."""
+        query = {name: value for name, value in filters.items() if value is not None}
+        page: dict[str, Any] = self._call("GET", "/requests", params=query)
+        return list(page["data"])
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def fault(self, kind: str = "status", **settings: Any) -> dict[str, Any]:
+        """Arm a fault: fault(status=429, times=1), fault("delay", delay_ms=200)."""
+        result: dict[str, Any] = self._call(
+            "POST", "/faults", json={"kind": kind, **settings}
+        )
+        return result
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def review(
+        self,
+        phone_number_id: str,
+        outcome: str = "approved",
+        *,
+        rejected_requirement_ids: list[str] | None = None,
+        reason: str | None = None,
+        api_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Approve or reject a number under review."""
+        body: dict[str, Any] = {"outcome": outcome}
+        if rejected_requirement_ids is not None:
+            body["rejected_requirement_ids"] = rejected_requirement_ids
+        if reason is not None:
+            body["reason"] = reason
+        if api_key is not None:
+            body["api_key"] = api_key
+        path = f"/number_order_phone_numbers/{phone_number_id}/review"
+        result: dict[str, Any] = self._call("POST", path, json=body)
+        return result
+
+    def advance_clock(self, duration: str) -> dict[str, Any]:
+        """Move the clock forward by an ISO 8601 duration, such as PT48H."""
+        result: dict[str, Any] = self._call("POST", "/clock", json={"advance": duration})
+        return result
+
+    def set_clock(self, moment: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/clock", json={"set": moment})
+        return result
+
+    def close(self) -> None:
+        self.control.close()
+
+
+@contextmanager
+def run_emulator(
+    *,
+    fixtures: Path | str | None = None,
+    api_key: str = DEFAULT_API_KEY,
+    **settings: Any,
+) -> Iterator[EmulatorHandle]:
+    """An emulator in a background thread of this process, on a free port."""
+    from app.server import BackgroundEmulator
+    from app.settings import Settings
+
+    options: dict[str, Any] = {"port": 0, **settings}
+    if fixtures is not None:
+        options["fixtures"] = Path(fixtures)
+    with BackgroundEmulator(Settings(**options)) as server:
+        handle = EmulatorHandle(server.base_url, api_key=api_key)
+        try:
+            yield handle
+        finally:
+            handle.close()
