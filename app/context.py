@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from time import time
 
+import yaml
+
 from app.clock import Clock
 from app.faults import FaultRegistry
 from app.journal import Journal
@@ -21,8 +23,6 @@ class OpenApiDocument:
 
     @classmethod
     def read(cls, path: Path) -> "OpenApiDocument":
-        import yaml
-
         text = path.read_text(encoding="utf-8")
         version = str(yaml.safe_load(text).get("info", {}).get("version", ""))
         return cls(text, version, hashlib.sha256(text.encode()).hexdigest())

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import yaml
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -108,7 +109,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 
 
 def _openapi_routes(app: FastAPI, document: OpenApiDocument) -> None:
-    as_json = json.dumps(__import__("yaml").safe_load(document.text)).encode()
+    as_json = json.dumps(yaml.safe_load(document.text)).encode()
 
     @app.get("/openapi.yml", include_in_schema=False)
     async def openapi_yaml() -> Response:

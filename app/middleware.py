@@ -19,8 +19,13 @@ from app.errors import (
     UnexpectedError,
     render_errors,
 )
-from app.faults import FAULT_HEADER, Fault, FaultHeaderError, FaultRegistry
-from app.faults import parse_fault_header
+from app.faults import (
+    FAULT_HEADER,
+    Fault,
+    FaultHeaderError,
+    FaultRegistry,
+    parse_fault_header,
+)
 from app.journal import JOURNAL_BODY_LIMIT, Journal, JournalEntry
 from app.store import SHARED_TENANT, tenant_key
 
@@ -155,9 +160,12 @@ class EmulatorMiddleware:
             message_limit: int = JOURNAL_BODY_LIMIT,
         ) -> Message:
             message = await receive()
-            if recording and message["type"] == "http.request":
-                if sum(map(len, request_body)) < message_limit:
-                    request_body.append(message.get("body", b""))
+            if (
+                recording
+                and message["type"] == "http.request"
+                and sum(map(len, request_body)) < message_limit
+            ):
+                request_body.append(message.get("body", b""))
             return message
 
         try:

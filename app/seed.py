@@ -68,7 +68,7 @@ def load_fixtures_dir(folder: Path) -> Fixtures:
             origins[section].extend(
                 f"{path.name}: {section}[{index}]" for index in range(len(entries))
             )
-    document = FixtureDocument.model_construct(**merged)
+    document = FixtureDocument.model_validate(merged)
     _check_references(document, origins)
     return Fixtures(document, str(folder))
 
@@ -118,12 +118,14 @@ def _check_references(document: FixtureDocument, origins: dict[str, list[str]]) 
     for section in SECTIONS:
         problems += _duplicate_ids(getattr(document, section), origins[section])
     catalog = Catalog.from_document(document)
-    for number, origin in zip(document.phone_numbers, origins["phone_numbers"]):
+    for number, origin in zip(
+        document.phone_numbers, origins["phone_numbers"], strict=True
+    ):
         problems += _check_values(
             catalog, number.regulatory_requirements, origin, allow_missing=True
         )
     for group, origin in zip(
-        document.requirement_groups, origins["requirement_groups"]
+        document.requirement_groups, origins["requirement_groups"], strict=True
     ):
         problems += _check_values(
             catalog, group.regulatory_requirements, origin, allow_missing=False
@@ -135,7 +137,7 @@ def _check_references(document: FixtureDocument, origins: dict[str, list[str]]) 
 def _duplicate_ids(entries: Iterable[Any], origins: list[str]) -> list[str]:
     first_seen: dict[str, str] = {}
     problems = []
-    for entry, origin in zip(entries, origins):
+    for entry, origin in zip(entries, origins, strict=True):
         if entry.id in first_seen:
             problems.append(
                 f"{origin}.id: {entry.id} is used already, by {first_seen[entry.id]}"

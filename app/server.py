@@ -72,7 +72,7 @@ class EmulatorServer(uvicorn.Server):
         await super().startup(sockets)
         if not self.started or not self.servers:
             return
-        host, self.port = self.servers[0].sockets[0].getsockname()[:2]
+        _, self.port = self.servers[0].sockets[0].getsockname()[:2]
         store = self.emulator.ready_store
         count = sum(len(t.numbers) for t in store.tenants)
         source = self.emulator.state_source

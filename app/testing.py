@@ -1,9 +1,7 @@
 """Driving an emulator from tests: a handle on a running one, and a context manager.
 
-    with run_emulator() as emulator:
-        client = Telnyx(base_url=emulator.base_url, api_key=emulator.api_key)
-        ...
-        emulator.reset()
+Outside pytest, `with run_emulator() as emulator:` gives a handle whose `base_url`
+and `api_key` go to `Telnyx(...)`, and whose methods steer the emulator.
 """
 
 from collections.abc import Iterator
@@ -79,7 +77,9 @@ class EmulatorHandle:
 
     def advance_clock(self, duration: str) -> dict[str, Any]:
         """Move the clock forward by an ISO 8601 duration, such as PT48H."""
-        result: dict[str, Any] = self._call("POST", "/clock", json={"advance": duration})
+        result: dict[str, Any] = self._call(
+            "POST", "/clock", json={"advance": duration}
+        )
         return result
 
     def set_clock(self, moment: str) -> dict[str, Any]:

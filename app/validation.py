@@ -118,14 +118,13 @@ def _check_textual(
     if criteria is None:
         return None
     name = definition.name
-    if criteria.acceptable_values is not None:
-        if value not in criteria.acceptable_values:
-            choices = ", ".join(criteria.acceptable_values)
-            return InvalidEnumValue(
-                f"{shorten(value)} is not an acceptable value for requirement "
-                f"{name!r}; expected one of: {choices}.",
-                pointer=pointer,
-            )
+    acceptable = criteria.acceptable_values
+    if acceptable is not None and value not in acceptable:
+        return InvalidEnumValue(
+            f"{shorten(value)} is not an acceptable value for requirement "
+            f"{name!r}; expected one of: {', '.join(acceptable)}.",
+            pointer=pointer,
+        )
     low, high = criteria.min_length, criteria.max_length
     if (low is not None and len(value) < low) or (
         high is not None and len(value) > high

@@ -37,7 +37,8 @@ def _require_control_token(request: Request, emulator: EmulatorDep) -> None:
     expected = emulator.settings.control_token
     if expected is None:
         return
-    token = bearer_token(request.headers.getlist("authorization"))
+    values = request.headers.getlist("authorization")
+    token = bearer_token([value.encode("latin-1") for value in values])
     if token != expected:
         raise AuthenticationFailed()
 
