@@ -45,7 +45,9 @@ NUMBER_FIELDS = {
 }
 
 
-def patch(client: httpx.Client, number_id: str, *items: dict[str, object]) -> httpx.Response:
+def patch(
+    client: httpx.Client, number_id: str, *items: dict[str, object]
+) -> httpx.Response:
     body = {"regulatory_requirements": list(items)}
     return client.patch(f"/number_order_phone_numbers/{number_id}", json=body)
 
@@ -132,7 +134,9 @@ def test_list_number_order_phone_numbers_defaults(client: httpx.Client) -> None:
     }
 
 
-def test_list_number_order_phone_numbers_filter_by_country(client: httpx.Client) -> None:
+def test_list_number_order_phone_numbers_filter_by_country(
+    client: httpx.Client,
+) -> None:
     response = client.get(
         "/number_order_phone_numbers", params={"filter[country_code]": "FR"}
     )
@@ -180,8 +184,14 @@ def test_list_number_order_phone_numbers_pages_in_a_stable_order(
         ("page[number]", "-1"),
         ("page[number]", "1.5"),
     ],
-    ids=["size-too-large", "size-zero", "size-not-integer", "page-zero",
-         "page-negative", "page-fraction"],
+    ids=[
+        "size-too-large",
+        "size-zero",
+        "size-not-integer",
+        "page-zero",
+        "page-negative",
+        "page-fraction",
+    ],
 )
 def test_list_number_order_phone_numbers_bad_page_parameter(
     client: httpx.Client, parameter: str, value: str
@@ -212,7 +222,11 @@ def test_update_requirements_documentation_example(client: httpx.Client) -> None
 
 
 def test_update_requirements_is_seen_by_list(client: httpx.Client) -> None:
-    patch(client, DE_LOCAL_ID, {"requirement_id": DE_NAME_REQUIREMENT, "field_value": "Muster AG"})
+    patch(
+        client,
+        DE_LOCAL_ID,
+        {"requirement_id": DE_NAME_REQUIREMENT, "field_value": "Muster AG"},
+    )
 
     listed = client.get(
         "/number_order_phone_numbers", params={"filter[country_code]": "DE"}
@@ -230,7 +244,9 @@ def test_update_requirements_partial_keeps_other_values(client: httpx.Client) ->
     )
 
     data = response.json()["data"]
-    assert value_of(data, DE_ADDRESS_REQUIREMENT) == "5b3a0c2a-29f6-4e70-955c-7611f2bb9edc"
+    assert (
+        value_of(data, DE_ADDRESS_REQUIREMENT) == "5b3a0c2a-29f6-4e70-955c-7611f2bb9edc"
+    )
     assert value_of(data, DE_PROOF_REQUIREMENT) == ""
     assert data["requirements_met"] is False
     assert data["requirements_status"] == "requirement-info-pending"
@@ -250,7 +266,9 @@ def test_update_requirements_all_met_goes_under_review(client: httpx.Client) -> 
     assert data["requirements_status"] == "requirement-info-under-review"
 
 
-@pytest.mark.parametrize("body", [{}, {"regulatory_requirements": []}], ids=["empty-object", "empty-list"])
+@pytest.mark.parametrize(
+    "body", [{}, {"regulatory_requirements": []}], ids=["empty-object", "empty-list"]
+)
 def test_update_requirements_empty_changes_nothing(
     client: httpx.Client, body: dict[str, object]
 ) -> None:
@@ -266,8 +284,14 @@ def test_update_requirements_accepts_each_field_type(client: httpx.Client) -> No
     response = patch(
         client,
         FR_SHARED_COST_ID,
-        {"requirement_id": FR_ID_REQUIREMENT, "field_value": "82ea8c59-6006-4db5-9b3a-ea869721fc32"},
-        {"requirement_id": FR_BIRTH_REQUIREMENT, "field_value": "1990-02-28T08:00:00+01:00"},
+        {
+            "requirement_id": FR_ID_REQUIREMENT,
+            "field_value": "82ea8c59-6006-4db5-9b3a-ea869721fc32",
+        },
+        {
+            "requirement_id": FR_BIRTH_REQUIREMENT,
+            "field_value": "1990-02-28T08:00:00+01:00",
+        },
         {"requirement_id": FR_FORM_REQUIREMENT, "field_value": "SARL"},
     )
 
@@ -278,9 +302,21 @@ def test_update_requirements_accepts_each_field_type(client: httpx.Client) -> No
 # requirement_id, field_value, number, expected code, pointer suffix
 INVALID_ITEMS = [
     ("not-a-uuid", "x", DE_LOCAL_ID, "10006", "requirement_id"),
-    (EXAMPLE_REQUIREMENT_ID, EXAMPLE_ADDRESS_ID, DE_LOCAL_ID, "10013", "requirement_id"),
+    (
+        EXAMPLE_REQUIREMENT_ID,
+        EXAMPLE_ADDRESS_ID,
+        DE_LOCAL_ID,
+        "10013",
+        "requirement_id",
+    ),
     (DE_ADDRESS_REQUIREMENT, UNKNOWN_ID, DE_LOCAL_ID, "10017", "field_value"),
-    (DE_ADDRESS_REQUIREMENT, "Unter den Linden 77, Berlin", DE_LOCAL_ID, "10017", "field_value"),
+    (
+        DE_ADDRESS_REQUIREMENT,
+        "Unter den Linden 77, Berlin",
+        DE_LOCAL_ID,
+        "10017",
+        "field_value",
+    ),
     (DE_PROOF_REQUIREMENT, UNKNOWN_ID, DE_LOCAL_ID, "10017", "field_value"),
     (FR_FORM_REQUIREMENT, "GmbH", FR_SHARED_COST_ID, "10032", "field_value"),
     (DE_NAME_REQUIREMENT, "M", DE_LOCAL_ID, "10033", "field_value"),
@@ -319,7 +355,9 @@ def test_update_requirements_rejects_invalid_item(
     before = client.get(f"/number_order_phone_numbers/{number_id}").json()
 
     response = patch(
-        client, number_id, {"requirement_id": requirement_id, "field_value": field_value}
+        client,
+        number_id,
+        {"requirement_id": requirement_id, "field_value": field_value},
     )
 
     assert response.status_code == 422
@@ -375,11 +413,33 @@ def test_update_requirements_reports_every_problem_and_applies_none(
     [
         ({"regulatory_requirements": "all"}, "10026", "/regulatory_requirements"),
         ({"regulatory_requirements": None}, "10026", "/regulatory_requirements"),
-        ({"regulatory_requirements": [{"requirement_id": DE_NAME_REQUIREMENT}]}, "10004", "/regulatory_requirements/0/field_value"),
-        ({"regulatory_requirements": [{"requirement_id": 12, "field_value": "x"}]}, "10026", "/regulatory_requirements/0/requirement_id"),
-        ({"regulatory_requirements": [{"requirement_id": DE_NAME_REQUIREMENT, "field_value": None}]}, "10026", "/regulatory_requirements/0/field_value"),
+        (
+            {"regulatory_requirements": [{"requirement_id": DE_NAME_REQUIREMENT}]},
+            "10004",
+            "/regulatory_requirements/0/field_value",
+        ),
+        (
+            {"regulatory_requirements": [{"requirement_id": 12, "field_value": "x"}]},
+            "10026",
+            "/regulatory_requirements/0/requirement_id",
+        ),
+        (
+            {
+                "regulatory_requirements": [
+                    {"requirement_id": DE_NAME_REQUIREMENT, "field_value": None}
+                ]
+            },
+            "10026",
+            "/regulatory_requirements/0/field_value",
+        ),
     ],
-    ids=["list-is-string", "list-is-null", "no-field-value", "id-is-number", "value-is-null"],
+    ids=[
+        "list-is-string",
+        "list-is-null",
+        "no-field-value",
+        "id-is-number",
+        "value-is-null",
+    ],
 )
 def test_update_requirements_wrong_shapes(
     client: httpx.Client, body: dict[str, object], code: str, pointer: str
@@ -391,14 +451,18 @@ def test_update_requirements_wrong_shapes(
     assert (error["code"], error["source"]) == (code, {"pointer": pointer})
 
 
-@pytest.mark.parametrize("number_id", [FR_APPROVED_ID, GB_CANCELLED_ID], ids=["approved", "cancelled"])
+@pytest.mark.parametrize(
+    "number_id", [FR_APPROVED_ID, GB_CANCELLED_ID], ids=["approved", "cancelled"]
+)
 def test_update_requirements_on_final_number_is_refused(
     client: httpx.Client, number_id: str
 ) -> None:
     number = client.get(f"/number_order_phone_numbers/{number_id}").json()["data"]
     requirement_id = number["regulatory_requirements"][0]["requirement_id"]
 
-    response = patch(client, number_id, {"requirement_id": requirement_id, "field_value": "x"})
+    response = patch(
+        client, number_id, {"requirement_id": requirement_id, "field_value": "x"}
+    )
 
     assert response.status_code == 422
     error = only_error(response)
@@ -407,7 +471,11 @@ def test_update_requirements_on_final_number_is_refused(
 
 
 def test_update_requirements_unknown_number(client: httpx.Client) -> None:
-    response = patch(client, UNKNOWN_ID, {"requirement_id": EXAMPLE_REQUIREMENT_ID, "field_value": "x"})
+    response = patch(
+        client,
+        UNKNOWN_ID,
+        {"requirement_id": EXAMPLE_REQUIREMENT_ID, "field_value": "x"},
+    )
 
     assert response.status_code == 404
     assert only_error(response)["code"] == "10005"
@@ -422,11 +490,24 @@ def test_update_requirements_unknown_number(client: httpx.Client) -> None:
         (b"[]", "application/json", 400, "10015"),
         (b'"text"', "application/json", 400, "10015"),
         (b"{}", "text/plain", 400, "10014"),
-        (b"regulatory_requirements=1", "application/x-www-form-urlencoded", 400, "10014"),
+        (
+            b"regulatory_requirements=1",
+            "application/x-www-form-urlencoded",
+            400,
+            "10014",
+        ),
         (b"{" + b" " * (1024 * 1024) + b"}", "application/json", 400, "10015"),
     ],
-    ids=["truncated-json", "not-utf8", "no-body", "array", "string", "text-plain",
-         "form", "over-1mib"],
+    ids=[
+        "truncated-json",
+        "not-utf8",
+        "no-body",
+        "array",
+        "string",
+        "text-plain",
+        "form",
+        "over-1mib",
+    ],
 )
 def test_update_requirements_bad_body(
     client: httpx.Client, content: bytes, content_type: str, status: int, code: str
@@ -471,7 +552,9 @@ def test_requests_without_valid_credentials_get_the_spec_401(
     assert response.json() == SPEC_401_BODY
 
 
-def test_credentials_are_checked_before_the_body(anonymous_client: httpx.Client) -> None:
+def test_credentials_are_checked_before_the_body(
+    anonymous_client: httpx.Client,
+) -> None:
     response = anonymous_client.patch(
         f"/number_order_phone_numbers/{DE_LOCAL_ID}", content=b"{not json"
     )
@@ -490,7 +573,10 @@ def test_wrong_method_is_405_with_allow(client: httpx.Client) -> None:
     response = client.delete(f"/number_order_phone_numbers/{DE_LOCAL_ID}")
 
     assert response.status_code == 405
-    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "PATCH"}
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {
+        "GET",
+        "PATCH",
+    }
     assert only_error(response)["code"] == "10015"
 
 
@@ -504,7 +590,9 @@ def test_update_requirement_group_fills_values(client: httpx.Client) -> None:
     data = response.json()["data"]
     assert data["requirements_met"] is True
     assert data["requirements_status"] == "requirement-info-under-review"
-    assert {item["status"] for item in data["regulatory_requirements"]} == {"pending-approval"}
+    assert {item["status"] for item in data["regulatory_requirements"]} == {
+        "pending-approval"
+    }
     assert value_of(data, DE_NAME_REQUIREMENT) == "Beispiel GmbH"
     number = client.get(f"/number_order_phone_numbers/{DE_LOCAL_ID}").json()["data"]
     assert value_of(number, DE_PROOF_REQUIREMENT) == DE_PROOF_DOCUMENT
