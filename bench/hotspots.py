@@ -1,100 +1,118 @@
 """Top hotspots of a py-spy speedscope profile, as text.
 
-.venv/bin/python bench/hotspots.py bench/results/profile.speedscope.json
+    .venv/bin/python bench/hotspots.py bench/results/profile.speedscope.json
+
+py-spy leaves idle samples out unless asked, so the shares below are of the
+time the process was running Python (or C called from it).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 TOP = 15
-PACKAGES = (
-    "app",
-    "sqlalchemy",
-    "sqlmodel",
-    "pydantic",
-    "pydantic_core",
-    "fastapi",
-    "starlette",
-    "uvicorn",
-    "sqlite3",
-    "json",
-    "asyncio",
-    "anyio",
-    "logging",
-    "concurrent",
-    "threading",
-)
+STDLIB = re.compile(r".*/python3\.\d+/")
+SITE = re.compile(r".*/site-packages/")
 
 
-def frame_label(frame: dict[str, Any]) -> str:
-    return (
-        f"{frame['name']} ({_short_path(frame.get('file', ''))}:{frame.get('line', 0)})"
-    )
+@dataclass
+class Tally:
+    """Sample weights (seconds) per frame, per package, and per caller pair."""
+
+    frames: list[dict[str, Any]]
+    own: Counter[str] = field(default_factory=Counter)
+    total: Counter[str] = field(default_factory=Counter)
+    areas: Counter[str] = field(default_factory=Counter)
+    callers: Counter[tuple[str, str]] = field(default_factory=Counter)
+    seconds: float = 0.0
+    samples: int = 0
+    threads: list[str] = field(default_factory=list)
+
+    def add(self, stack: list[int], weight: float) -> None:
+        """One sample: its stack of frame indexes, outermost first."""
+        self.seconds += weight
+        self.samples += 1
+        functions = [function(self.frames[index]) for index in stack]
+        self.own[functions[-1]] += weight
+        self.areas[area(self.frames[stack[-1]])] += weight
+        for name in set(functions):
+            self.total[name] += weight
+        if len(functions) > 1:
+            self.callers[(functions[-1], functions[-2])] += weight
 
 
-def _short_path(path: str) -> str:
-    for marker in ("site-packages/", "/work/main/", "lib/python3"):
+def short_path(path: str) -> str:
+    """site-packages/x/y.py -> x/y.py; the standard library -> stdlib/y.py."""
+    if SITE.match(path):
+        return SITE.sub("", path)
+    if STDLIB.match(path):
+        return "stdlib/" + STDLIB.sub("", path)
+    for marker in ("/app/", "/bench/"):
         if marker in path:
-            return path.split(marker, 1)[1]
+            return marker[1:] + path.split(marker, 1)[1]
     return path
 
 
 def area(frame: dict[str, Any]) -> str:
-    """Which package a frame belongs to, for the coarse breakdown."""
-    path = frame.get("file", "")
-    parts = Path(_short_path(path)).parts
-    for part in parts:
-        name = part.removesuffix(".py")
-        if name in PACKAGES:
-            return name
-    return parts[0].removesuffix(".py") if parts else "?"
+    """The package a frame belongs to, for the coarse breakdown."""
+    path = short_path(frame.get("file", ""))
+    parts = path.split("/")
+    if parts[0] == "stdlib" and len(parts) > 1:
+        return "stdlib " + parts[1].removesuffix(".py")
+    return parts[0].removesuffix(".py")
 
 
-def tally(profile_path: Path) -> tuple[Counter[int], Counter[int], Counter[str], int]:
+def function(frame: dict[str, Any]) -> str:
+    """A function, whatever line of it was running: `name (path)`."""
+    return f"{frame['name']} ({short_path(frame.get('file', ''))})"
+
+
+def tally(profile_path: Path) -> Tally:
     document = json.loads(profile_path.read_text())
-    frames = document["shared"]["frames"]
-    own: Counter[int] = Counter()
-    total: Counter[int] = Counter()
-    areas: Counter[str] = Counter()
-    samples = 0
+    result = Tally(document["shared"]["frames"])
     for profile in document["profiles"]:
+        result.threads.append(profile.get("name", "?"))
         for stack, weight in zip(profile["samples"], profile["weights"], strict=True):
-            if not stack:
-                continue
-            samples += weight
-            own[stack[-1]] += weight
-            areas[area(frames[stack[-1]])] += weight
-            for index in set(stack):
-                total[index] += weight
-    return own, total, areas, samples
+            if stack:
+                result.add(stack, weight)
+    return result
 
 
 def summarize(profile_path: Path, top: int = TOP) -> str:
-    frames = json.loads(profile_path.read_text())["shared"]["frames"]
-    own, total, areas, samples = tally(profile_path)
-    if not samples:
+    data = tally(profile_path)
+    if not data.samples:
         return "no samples"
-    lines = [f"{samples} samples", "", "self time by package:"]
-    lines += [f"  {100 * w / samples:5.1f}%  {name}" for name, w in areas.most_common()]
-    lines += ["", f"top {top} functions by self time:"]
-    lines += _ranked(own, frames, samples, top)
-    lines += ["", f"top {top} functions by total time (self + callees):"]
-    lines += _ranked(total, frames, samples, top)
+    lines = [
+        f"{data.samples} samples, {data.seconds:.1f} s busy, "
+        f"threads: {', '.join(data.threads)}",
+        "",
+        "self time by package:",
+    ]
+    lines += [_share(w, data, name) for name, w in data.areas.most_common(top)]
+    lines += ["", f"top {top} functions by self time (← most frequent caller):"]
+    lines += [_with_caller(name, w, data) for name, w in data.own.most_common(top)]
+    lines += ["", f"top {top} emulator functions (app/) by total time:"]
+    own_code = [(n, w) for n, w in data.total.most_common() if "(app/" in n]
+    lines += [_share(w, data, name) for name, w in own_code[:top]]
     return "\n".join(lines)
 
 
-def _ranked(
-    counts: Counter[int], frames: list[dict[str, Any]], samples: int, top: int
-) -> list[str]:
-    return [
-        f"  {100 * w / samples:5.1f}%  {frame_label(frames[i])}"
-        for i, w in counts.most_common(top)
-    ]
+def _share(weight: float, data: Tally, text: str) -> str:
+    return f"  {100 * weight / data.seconds:5.1f}%  {text}"
+
+
+def _with_caller(name: str, weight: float, data: Tally) -> str:
+    calls = [(c, w) for (leaf, c), w in data.callers.items() if leaf == name]
+    text = name
+    if calls:
+        text += f"  ← {max(calls, key=lambda pair: pair[1])[0]}"
+    return _share(weight, data, text)
 
 
 if __name__ == "__main__":

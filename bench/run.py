@@ -50,7 +50,9 @@ REQUIREMENT_ID = "69364478-3c94-4c69-ae0c-4ba0d4f2af00"
 NUMBERS_PATH = "/v2/number_order_phone_numbers"
 ONE_PATH = f"{NUMBERS_PATH}/{NUMBER_ID}"
 RESET_PATH = "/_emulator/reset"
+VALUE_PREFIX = "Beispiel GmbH"
 MB = 1_000_000
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 SCENARIOS = (("patch", "PATCH"), ("get-one", "GET one"), ("get-list", "GET list"))
 CONNECTIONS = (1, 32)
@@ -61,6 +63,7 @@ START_TARGET_S = 1.0
 RESET_TARGET_MS = 5.0
 RSS_TARGET_MB = 150.0
 RSS_FLAT_MB = 5.0
+BUSY_CORES = 0.25
 
 
 class BenchError(Exception):
@@ -74,6 +77,7 @@ class BenchError(Exception):
 @dataclass(frozen=True)
 class Options:
     duration: int
+    rounds: int
     warmup: int
     rss_requests: int
     starts: int
@@ -82,8 +86,14 @@ class Options:
     ceiling_cmd: list[str]
     verify: bool
     profile: int
+    wait_quiet: int
     output: Path
     quick: bool
+
+    @property
+    def slice(self) -> int:
+        """Seconds of one wrk run: a round's share of the duration."""
+        return max(1, self.duration // max(1, self.rounds))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -91,15 +101,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Benchmark telnyx-emulator against a trivial FastAPI ceiling."
     )
     parser.add_argument(
-        "--duration", type=int, help="seconds of each measured wrk run (10)"
+        "--duration",
+        type=int,
+        help="measured seconds per scenario and server, split into rounds (15)",
     )
-    parser.add_argument("--warmup", type=int, help="seconds of warm-up per run (2)")
+    parser.add_argument("--rounds", type=int, help="paired rounds per scenario (5)")
     parser.add_argument(
-        "--quick", action="store_true", help="3 s runs, 20,000 requests for RSS"
+        "--warmup", type=int, help="seconds of warm-up per scenario and server (1)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 rounds of 1 s, 20,000 requests for RSS, 3 start-ups",
     )
     parser.add_argument("--rss-requests", type=int, help="requests before RSS")
     parser.add_argument("--starts", type=int, help="start-ups to time (5)")
     parser.add_argument("--resets", type=int, help="resets to time (100)")
+    parser.add_argument(
+        "--wait-quiet",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to SECONDS for other processes to leave the CPUs idle",
+    )
     parser.add_argument(
         "--profile",
         type=int,
@@ -131,8 +155,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def build_options(args: argparse.Namespace) -> Options:
     quick = bool(args.quick)
     return Options(
-        duration=_pick(args.duration, 3 if quick else 10),
-        warmup=_pick(args.warmup, 1 if quick else 2),
+        duration=_pick(args.duration, 3 if quick else 15),
+        rounds=_pick(args.rounds, 3 if quick else 5),
+        warmup=_pick(args.warmup, 1),
         rss_requests=_pick(args.rss_requests, 20_000 if quick else 100_000),
         starts=_pick(args.starts, 3 if quick else 5),
         resets=_pick(args.resets, 30 if quick else 100),
@@ -140,6 +165,7 @@ def build_options(args: argparse.Namespace) -> Options:
         ceiling_cmd=[sys.executable, str(BENCH_DIR / "ceiling.py")],
         verify=not args.no_verify,
         profile=args.profile,
+        wait_quiet=args.wait_quiet,
         output=args.output,
         quick=quick,
     )
@@ -305,6 +331,42 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+CpuSnapshot = tuple[float, float, float]
+
+
+def cpu_snapshot(pids: list[int]) -> CpuSnapshot:
+    """Machine CPU ticks (all, busy) and those of this run's own processes.
+
+    Ours are this process, the children it has waited for (wrk, stopped
+    servers) and the running servers `pids`.
+    """
+    line = Path("/proc/stat").read_text().split("\n", 1)[0]
+    values = [int(value) for value in line.split()[1:9]]
+    total = sum(values)
+    busy = total - values[3] - values[4]
+    own = os.times()
+    seconds = own.user + own.system + own.children_user + own.children_system
+    ours = seconds * CLOCK_TICKS + sum(_process_ticks(pid) for pid in pids)
+    return float(total), float(busy), ours
+
+
+def background_cores(before: CpuSnapshot, after: CpuSnapshot) -> float:
+    """Cores that other processes kept busy, on average, between two snapshots."""
+    total, busy, ours = (end - start for start, end in zip(before, after, strict=True))
+    if total <= 0:
+        return 0.0
+    return max(0.0, (busy - ours) / total * (os.cpu_count() or 1))
+
+
+def _process_ticks(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = text[text.rfind(")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
+
+
 @contextmanager
 def running(server: Server) -> Iterator[Server]:
     try:
@@ -323,14 +385,24 @@ def running(server: Server) -> Iterator[Server]:
 class Load:
     requests: int
     duration_s: float
+    rps: float
     p50_ms: float
     p99_ms: float
     max_ms: float
     errors: int
 
-    @property
-    def rps(self) -> float:
-        return self.requests / self.duration_s if self.duration_s else 0.0
+
+def aggregate(loads: list[Load]) -> Load:
+    """Several rounds of one scenario: medians of rate and latencies."""
+    return Load(
+        requests=sum(load.requests for load in loads),
+        duration_s=sum(load.duration_s for load in loads),
+        rps=statistics.median(load.rps for load in loads),
+        p50_ms=statistics.median(load.p50_ms for load in loads),
+        p99_ms=statistics.median(load.p99_ms for load in loads),
+        max_ms=max(load.max_ms for load in loads),
+        errors=sum(load.errors for load in loads),
+    )
 
 
 def run_wrk(
@@ -339,7 +411,7 @@ def run_wrk(
     connections: int,
     duration: int,
     limit: int = 0,
-    prefix: str = "Beispiel GmbH ",
+    prefix: str = f"{VALUE_PREFIX} ",
 ) -> Load:
     """One wrk run; with `limit`, it ends once that many responses came back."""
     argv = [
@@ -376,9 +448,11 @@ def _parse_wrk(lines: list[str], argv: list[str]) -> Load:
         if line.startswith("BENCH-RESULT "):
             raw: dict[str, int] = json.loads(line.removeprefix("BENCH-RESULT "))
             errors = sum(raw[key] for key in raw if key.endswith(("errors", "outs")))
+            duration_s = raw["duration_us"] / 1e6
             return Load(
                 requests=raw["requests"],
-                duration_s=raw["duration_us"] / 1e6,
+                duration_s=duration_s,
+                rps=raw["requests"] / duration_s if duration_s else 0.0,
                 p50_ms=raw["p50_us"] / 1e3,
                 p99_ms=raw["p99_us"] / 1e3,
                 max_ms=raw["max_us"] / 1e3,
@@ -413,7 +487,7 @@ def patch_value(client: httpx.Client, value: str) -> httpx.Response:
 def check_patch_writes(base_url: str) -> None:
     """A PATCH as the load sends it answers 200 and changes the stored value."""
     with httpx.Client(base_url=base_url, headers=AUTH, timeout=10) as client:
-        for value in ("Beispiel GmbH check-1", "Beispiel GmbH check-2"):
+        for value in (f"{VALUE_PREFIX} check-1", f"{VALUE_PREFIX} check-2"):
             response = patch_value(client, value)
             if response.status_code != 200:
                 raise BenchError(
@@ -435,7 +509,7 @@ def check_last_write(base_url: str, prefix: str) -> None:
 def response_sizes(base_url: str) -> dict[str, int]:
     with httpx.Client(base_url=base_url, headers=AUTH, timeout=10) as client:
         return {
-            "PATCH": len(patch_value(client, "Beispiel GmbH size").content),
+            "PATCH": len(patch_value(client, f"{VALUE_PREFIX} size").content),
             "GET one": len(client.get(ONE_PATH).content),
             "GET list": len(client.get(NUMBERS_PATH).content),
         }
@@ -448,6 +522,9 @@ def response_sizes(base_url: str) -> dict[str, int]:
 @dataclass
 class Results:
     load: dict[str, dict[str, Load]] = field(default_factory=dict)
+    rounds: dict[str, dict[str, list[Load]]] = field(default_factory=dict)
+    ratio: dict[str, float] = field(default_factory=dict)
+    background_cores: dict[str, float] = field(default_factory=dict)
     start_s: dict[str, list[float]] = field(default_factory=dict)
     reset_ms: dict[str, list[float]] = field(default_factory=dict)
     rss_mb: dict[str, dict[int, float]] = field(default_factory=dict)
@@ -467,7 +544,7 @@ def measure_rss(server: Server, total: int, results: Results) -> None:
     while sent < total:
         chunk = min(step, total - sent)
         load = run_wrk(
-            server.base_url, "mixed", 32, 600, chunk, f"Beispiel GmbH rss{sent}-"
+            server.base_url, "mixed", 32, 600, chunk, f"{VALUE_PREFIX} rss{sent}-"
         )
         _require_clean(server.name, "mixed", load)
         sent += chunk
@@ -477,31 +554,63 @@ def measure_rss(server: Server, total: int, results: Results) -> None:
 
 
 def measure_load(servers: list[Server], options: Options, results: Results) -> None:
-    """Each scenario on each server in turn, so drift hits both alike."""
-    run = 0
+    """Every scenario in paired rounds, emulator and ceiling back to back.
+
+    The order flips each round (A B, B A, ...) and the ratio is the median of
+    the rounds' ratios, so that load from other processes and drift hit both
+    servers alike instead of skewing one run.
+    """
     for mode, label in SCENARIOS:
         for connections in CONNECTIONS:
+            key = load_key(mode, connections)
             for server in servers:
-                run += 1
-                prefix = f"Beispiel GmbH r{run}-"
                 if options.warmup:
                     run_wrk(server.base_url, mode, connections, options.warmup)
-                load = run_wrk(
-                    server.base_url, mode, connections, options.duration, 0, prefix
-                )
-                _require_clean(server.name, mode, load)
-                if mode == "patch" and server.name == "emulator":
-                    results.patch_writes += load.requests
-                    if options.verify:
-                        check_last_write(server.base_url, prefix)
-                key = load_key(mode, connections)
-                results.load.setdefault(server.name, {})[key] = load
-                print(
-                    f"  {server.name:8} {label:8} {connections:2} conn: "
-                    f"{load.rps:8.0f} req/s  p50 {load.p50_ms:6.2f} ms  "
-                    f"p99 {load.p99_ms:6.2f} ms",
-                    flush=True,
-                )
+            rounds = [
+                _one_round(servers[:: 1 if index % 2 == 0 else -1], key, options)
+                for index in range(options.rounds)
+            ]
+            _record_rounds(key, rounds, results)
+            if mode == "patch":
+                results.patch_writes += sum(r["emulator"].requests for r in rounds)
+            _print_scenario(label, connections, key, results)
+
+
+def _one_round(servers: list[Server], key: str, options: Options) -> dict[str, Load]:
+    mode, connections = key.split("@")
+    loads: dict[str, Load] = {}
+    for server in servers:
+        prefix = f"{VALUE_PREFIX} {key}-{time.monotonic_ns()}-"
+        load = run_wrk(
+            server.base_url, mode, int(connections), options.slice, 0, prefix
+        )
+        _require_clean(server.name, mode, load)
+        if mode == "patch" and server.name == "emulator" and options.verify:
+            check_last_write(server.base_url, prefix)
+        loads[server.name] = load
+    return loads
+
+
+def _record_rounds(key: str, rounds: list[dict[str, Load]], results: Results) -> None:
+    for name in rounds[0]:
+        loads = [one[name] for one in rounds]
+        results.rounds.setdefault(name, {})[key] = loads
+        results.load.setdefault(name, {})[key] = aggregate(loads)
+    results.ratio[key] = statistics.median(
+        one["emulator"].rps / one["ceiling"].rps for one in rounds
+    )
+
+
+def _print_scenario(label: str, connections: int, key: str, results: Results) -> None:
+    for name in ("emulator", "ceiling"):
+        load = results.load[name][key]
+        print(
+            f"  {name:8} {label:8} {connections:2} conn: "
+            f"{load.rps:8.0f} req/s  p50 {load.p50_ms:6.2f} ms  "
+            f"p99 {load.p99_ms:6.2f} ms",
+            flush=True,
+        )
+    print(f"  {'':8} {'':8} {'':2}       ratio {results.ratio[key]:.2f}", flush=True)
 
 
 def _require_clean(name: str, mode: str, load: Load) -> None:
@@ -519,28 +628,38 @@ def measure_resets(server: Server, count: int, verify: bool) -> list[float]:
     timings: list[float] = []
     with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=10) as client:
         for index in range(count):
-            patch_value(client, f"Beispiel GmbH reset-{index}")
+            patch_value(client, f"{VALUE_PREFIX} reset-{index}")
             started = time.perf_counter()
             response = client.post(RESET_PATH)
             timings.append((time.perf_counter() - started) * 1e3)
             if response.status_code != 200:
                 raise BenchError(f"POST {RESET_PATH} answered {response.status_code}")
-        if verify and stored_value(client) is not None:
+        if verify and str(stored_value(client)).startswith(VALUE_PREFIX):
             raise BenchError("after a reset the PATCHed value is still there")
     return timings
 
 
-def measure_starts(server: Server, count: int) -> list[float]:
-    """Seconds from spawning the command to the first 200, `count` times."""
-    timings: list[float] = []
-    for _ in range(count):
-        server.port = free_port()
-        try:
-            server.start()
-            timings.append(server.wait_ready())
-        finally:
-            server.stop()
-    return timings
+def measure_start(server: Server) -> float:
+    """Seconds from spawning the command to its first 200, on a fresh port."""
+    server.port = free_port()
+    try:
+        server.start()
+        return server.wait_ready()
+    finally:
+        server.stop()
+
+
+def wait_quiet(seconds: int) -> None:
+    """Wait, at most `seconds`, for a 2-second window of an idle machine."""
+    deadline = time.monotonic() + seconds
+    while True:
+        before = cpu_snapshot([])
+        time.sleep(2)
+        busy = background_cores(before, cpu_snapshot([]))
+        if busy <= BUSY_CORES or time.monotonic() > deadline:
+            print(f"other processes use {busy:.2f} cores; starting", flush=True)
+            return
+        print(f"other processes use {busy:.2f} cores; waiting", flush=True)
 
 
 def run_benchmark(options: Options, results: Results) -> None:
@@ -550,25 +669,37 @@ def run_benchmark(options: Options, results: Results) -> None:
     for server in (emulator, ceiling):
         server.log_path.write_bytes(b"")
     with running(emulator), running(ceiling):
-        if options.verify:
-            check_patch_writes(emulator.base_url)
-        results.sizes = {
-            s.name: response_sizes(s.base_url) for s in (emulator, ceiling)
-        }
-        print(f"RSS over {options.rss_requests:,} requests (fresh processes)")
+        servers = [emulator, ceiling]
+        pids = [pid for s in servers for pid in (s.pid, *_descendants(s.pid))]
+        before = cpu_snapshot(pids)
+        measure_running(servers, options, results)
+        results.background_cores["load"] = background_cores(before, cpu_snapshot(pids))
+    print(f"start to first 200, {options.starts} times each, alternating")
+    before = cpu_snapshot([])
+    for _ in range(options.starts):
         for server in (emulator, ceiling):
-            measure_rss(server, options.rss_requests, results)
-        print(f"wrk runs of {options.duration} s (after {options.warmup} s warm-up)")
-        measure_load([emulator, ceiling], options, results)
-        print(f"{options.resets} resets")
-        for server in (emulator, ceiling):
-            verify = options.verify and server is emulator
-            results.reset_ms[server.name] = measure_resets(
-                server, options.resets, verify
-            )
-    print(f"start to first 200, {options.starts} times each")
-    for server in (emulator, ceiling):
-        results.start_s[server.name] = measure_starts(server, options.starts)
+            results.start_s.setdefault(server.name, []).append(measure_start(server))
+    results.background_cores["start"] = background_cores(before, cpu_snapshot([]))
+
+
+def measure_running(servers: list[Server], options: Options, results: Results) -> None:
+    """Everything measured on the two running servers."""
+    emulator = servers[0]
+    if options.verify:
+        check_patch_writes(emulator.base_url)
+    results.sizes = {s.name: response_sizes(s.base_url) for s in servers}
+    print(f"RSS over {options.rss_requests:,} requests (fresh processes)")
+    for server in servers:
+        measure_rss(server, options.rss_requests, results)
+    print(
+        f"wrk: {options.rounds} paired rounds of {options.slice} s per scenario "
+        f"(after {options.warmup} s warm-up)"
+    )
+    measure_load(servers, options, results)
+    print(f"{options.resets} resets")
+    for server in servers:
+        verify = options.verify and server is emulator
+        results.reset_ms[server.name] = measure_resets(server, options.resets, verify)
 
 
 # --------------------------------------------------------------------------
@@ -606,7 +737,7 @@ def load_rows(results: Results) -> list[Row]:
             key = load_key(mode, connections)
             emulator = results.load["emulator"][key]
             ceiling = results.load["ceiling"][key]
-            ratio = emulator.rps / ceiling.rps
+            ratio = results.ratio[key]
             target, met = _load_target(mode, connections, ratio, emulator)
             rows.append(
                 Row(
@@ -683,19 +814,26 @@ def machine_notes(results: Results, options: Options) -> list[str]:
         for name in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools")
     )
     sizes = results.sizes.get("emulator", {})
+    background = results.background_cores
     size_text = ", ".join(f"{k} {v:,} B" for k, v in sizes.items())
     return [
         f"- Machine: {os.cpu_count()} CPUs ({cpu_model()}), "
         f"Python {platform.python_version()}, {platform.system()} "
         f"{platform.release()}; {versions}; {wrk_version()}.",
-        f"- wrk: 1 thread, {options.duration} s per run after "
-        f"{options.warmup} s of warm-up, on the same cores as the servers.",
-        "- Ratio: emulator req/s ÷ ceiling req/s in the same run. The ceiling "
-        "(bench/ceiling.py) reads the body and returns a fixed 700-byte JSON.",
+        f"- wrk: 1 thread; per scenario {options.rounds} paired rounds of "
+        f"{options.slice} s on each server (order flipped every round) after "
+        f"{options.warmup} s of warm-up; wrk shares the cores with the servers. "
+        "req/s, p50 and p99 are medians over the rounds.",
+        "- Ratio: median over the rounds of emulator req/s ÷ ceiling req/s. The "
+        "ceiling (bench/ceiling.py) reads the body and returns a fixed 700-byte JSON.",
         f"- Emulator response sizes: {size_text}. Every PATCH stores a new "
         f"value ({results.patch_writes:,} writes in the PATCH runs).",
         f"- RSS samples, emulator: {_rss_text(results.rss_mb['emulator'])}; "
         "requests cycle PATCH, GET one, GET list at 32 connections.",
+        f"- Other processes kept {background.get('load', 0):.2f} of "
+        f"{os.cpu_count()} cores busy on average during the load runs and "
+        f"{background.get('start', 0):.2f} during the start-ups (about 0 on an "
+        "idle machine; more makes the numbers noisier).",
     ]
 
 
@@ -730,14 +868,20 @@ def report(results: Results, options: Options) -> str:
     title = f"Benchmark, {stamp}" + (" (quick run)" if options.quick else "")
     table = render_table(rows)
     notes = "\n".join(machine_notes(results, options))
-    summary = target_summary(rows)
+    summary = target_summary(rows, results.background_cores)
     return f"### {title}\n\n{table}\n\n{notes}\n\n{summary}\n"
 
 
-def target_summary(rows: list[Row]) -> str:
+def target_summary(rows: list[Row], background: dict[str, float]) -> str:
     judged = [row for row in rows if row.met is not None]
     met = [row for row in judged if row.met]
     lines = [f"Targets met: {len(met)} of {len(judged)}."]
+    busiest = max(background.values(), default=0.0)
+    if busiest > BUSY_CORES:
+        lines[0] += (
+            f" WARNING: other processes kept {busiest:.2f} cores busy during "
+            "the run; repeat it on a quiet machine before trusting the numbers."
+        )
     lines += [
         f"- {'met' if row.met else 'MISSED'}: {row.measure} ({row.target})"
         for row in judged
@@ -807,6 +951,8 @@ def main(argv: list[str] | None = None) -> int:
         if options.profile:
             run_profile(options)
             return 0
+        if options.wait_quiet:
+            wait_quiet(options.wait_quiet)
         results = Results()
         run_benchmark(options, results)
         text = report(results, options)
