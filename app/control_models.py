@@ -18,7 +18,17 @@ class Scoped(BaseModel):
 
 
 class ResetRequest(Scoped):
-    pass
+    startup_fixtures: bool = Field(
+        False,
+        description="Also undo POST /fixtures: back to the fixtures the emulator"
+        " started with (every copy; not with api_key).",
+    )
+
+    @model_validator(mode="after")
+    def whole_state(self) -> "ResetRequest":
+        if self.startup_fixtures and self.api_key is not None:
+            raise ValueError("startup_fixtures resets every copy; leave out api_key")
+        return self
 
 
 class FaultRequest(BaseModel):
@@ -29,7 +39,13 @@ class FaultRequest(BaseModel):
     )
     status: int = Field(500, ge=400, le=599)
     delay_ms: int = Field(0, ge=0, le=60_000)
-    retry_after: int = Field(1, ge=0, le=3600, description="Seconds, on a 429.")
+    retry_after: float = Field(
+        1,
+        ge=0,
+        le=3600,
+        description="Seconds, on a 429: retry-after and x-ratelimit-reset, rounded up;"
+        " a fraction (0.05) also goes out as retry-after-ms.",
+    )
     times: int = Field(1, ge=1, le=1_000_000, description="How many requests.")
     method: str | None = None
     path: str | None = Field(

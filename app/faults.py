@@ -5,6 +5,7 @@ or for one request through the `X-Emulator-Fault` header.
 """
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal
@@ -48,7 +49,7 @@ class Fault:
     kind: FaultKind
     status: int = 500
     delay_ms: int = 0
-    retry_after: int = 1
+    retry_after: float = 1
     times: int = 1
     method: str | None = None
     path: str | None = None
@@ -76,12 +77,18 @@ class Fault:
             error_class = BadRequest if self.status < 500 else UnexpectedError
         error = error_class(detail)
         if self.status == 429:
+            seconds = str(math.ceil(self.retry_after))
             error.headers = {
-                "retry-after": str(self.retry_after),
+                "retry-after": seconds,
                 "x-ratelimit-limit": str(RATE_LIMIT),
                 "x-ratelimit-remaining": "0",
-                "x-ratelimit-reset": str(self.retry_after),
+                "x-ratelimit-reset": seconds,
             }
+            if not float(self.retry_after).is_integer():
+                # Telnyx sends whole seconds only. A fraction asked for by a test
+                # also goes out as retry-after-ms, which the Telnyx SDKs read
+                # first, so that a test of their retries need not wait a second.
+                error.headers["retry-after-ms"] = str(round(self.retry_after * 1000))
         return error
 
     def to_dict(self) -> dict[str, object]:
@@ -90,7 +97,7 @@ class Fault:
             "kind": self.kind,
             "status": self.status if self.kind == "status" else None,
             "delay_ms": self.delay_ms if self.kind == "delay" else None,
-            "retry_after": self.retry_after if self.status == 429 else None,
+            "retry_after": _number(self.retry_after) if self.status == 429 else None,
             "remaining": self.times,
             "method": self.method,
             "path": self.path,
@@ -126,7 +133,10 @@ class FaultRegistry:
 
 
 def parse_fault_header(value: str) -> Fault:
-    """`status=429; retry_after=2`, `delay=250` or `drop`, for one request."""
+    """`status=429; retry_after=2`, `delay=250` or `drop`, for one request.
+
+    retry_after is in seconds and may be a fraction (`retry_after=0.05`).
+    """
     settings: dict[str, str] = {}
     for part in value.split(";"):
         name, _, setting = part.strip().partition("=")
@@ -141,13 +151,24 @@ def parse_fault_header(value: str) -> Fault:
             return Fault(
                 kind="status",
                 status=_bounded(settings["status"], 400, 599),
-                retry_after=_bounded(settings.get("retry_after", "1"), 0, 3600),
+                retry_after=_bounded_seconds(settings.get("retry_after", "1")),
             )
     except ValueError as error:
         raise FaultHeaderError(f"X-Emulator-Fault {value!r}: {error}") from None
     raise FaultHeaderError(
         f"X-Emulator-Fault {value!r} names no fault; use status=CODE, delay=MS or drop."
     )
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def _bounded_seconds(raw: str) -> float:
+    seconds = float(raw)
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"retry_after {raw} is not between 0 and 3600 seconds")
+    return seconds
 
 
 def _bounded(raw: str, low: int, high: int) -> int:

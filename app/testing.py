@@ -17,19 +17,39 @@ DEFAULT_API_KEY = "My API Key"
 class EmulatorHandle:
     """A running emulator, seen from a test: its address and its control API."""
 
-    def __init__(self, base_url: str, *, api_key: str = DEFAULT_API_KEY) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str = DEFAULT_API_KEY,
+        control_token: str | None = None,
+    ) -> None:
         self.base_url = base_url
         self.api_key = api_key
-        self.control = httpx.Client(base_url=f"{base_url}/_emulator", timeout=10)
+        headers = {"Authorization": f"Bearer {control_token}"} if control_token else {}
+        self.control = httpx.Client(
+            base_url=f"{base_url}/_emulator", headers=headers, timeout=10
+        )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.control.request(method, path, **kwargs)
         response.raise_for_status()
         return response.json()
 
-    def reset(self, *, api_key: str | None = None) -> None:
-        """Back to the fixtures (one API key's copy, when isolating)."""
-        self._call("POST", "/reset", json={"api_key": api_key} if api_key else None)
+    def reset(
+        self, *, api_key: str | None = None, startup_fixtures: bool = False
+    ) -> None:
+        """Back to the fixtures (one API key's copy, when isolating).
+
+        startup_fixtures=True also undoes load_fixtures: back to the fixtures the
+        emulator started with.
+        """
+        body: dict[str, Any] = {}
+        if api_key is not None:
+            body["api_key"] = api_key
+        if startup_fixtures:
+            body["startup_fixtures"] = True
+        self._call("POST", "/reset", json=body)
 
     def load_fixtures(self, document: dict[str, Any]) -> None:
         """Replace the whole state with this fixture document."""
@@ -41,8 +61,11 @@ class EmulatorHandle:
         page: dict[str, Any] = self._call("GET", "/requests", params=query)
         return list(page["data"])
 
-    def clear_requests(self) -> None:
-        self._call("DELETE", "/requests")
+    def clear_requests(self, *, api_key: str | None = None) -> None:
+        """Forget the journal (one API key's part of it, when isolating)."""
+        self._call(
+            "DELETE", "/requests", params={"api_key": api_key} if api_key else None
+        )
 
     def fault(self, kind: str = "status", **settings: Any) -> dict[str, Any]:
         """Arm a fault: fault(status=429, times=1), fault("delay", delay_ms=200)."""
@@ -105,7 +128,11 @@ def run_emulator(
     if fixtures is not None:
         options["fixtures"] = Path(fixtures)
     with BackgroundEmulator(Settings(**options)) as server:
-        handle = EmulatorHandle(server.base_url, api_key=api_key)
+        handle = EmulatorHandle(
+            server.base_url,
+            api_key=api_key,
+            control_token=server.settings.control_token,
+        )
         try:
             yield handle
         finally:

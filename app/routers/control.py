@@ -51,6 +51,21 @@ def _tenant_of(emulator: Emulator, api_key: str | None) -> str | None:
     )
 
 
+CONTROL_API_DESCRIPTION = """\
+Steer the emulator from tests: reset, journal, faults, lifecycle.
+
+With `--control-token` set, every operation but `/health` needs
+`Authorization: Bearer <control token>`.
+
+**One request at a time.** A request to a Telnyx route that carries the header
+`X-Emulator-Fault` gets that fault instead of any armed one:
+`status=429; retry_after=1` (Telnyx's error envelope, code 10011, with
+`retry-after` and `x-ratelimit-*`), `status=500` (10007), `status=503`,
+`delay=250` (milliseconds, then the normal answer) or `drop` (the connection is
+closed before a complete response). A header the emulator cannot read is
+answered 400.
+"""
+
 open_router = APIRouter()
 router = APIRouter(dependencies=[Depends(_require_control_token)])
 
@@ -102,7 +117,10 @@ async def reset(
     if tenant is None:
         emulator.faults.clear()
         emulator.clock.restore()
-    emulator.ready_store.reset(tenant)
+    if request is not None and request.startup_fixtures:
+        emulator.ready_store.replace_fixtures(emulator.fixtures)
+    else:
+        emulator.ready_store.reset(tenant)
     return Message(message="state reset to the fixtures")
 
 
@@ -224,7 +242,7 @@ def create_control_app(emulator: Emulator) -> FastAPI:
     control = FastAPI(
         title="telnyx-emulator control API",
         version=__version__,
-        description="Steer the emulator from tests: reset, journal, faults, lifecycle.",
+        description=CONTROL_API_DESCRIPTION,
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
