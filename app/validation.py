@@ -131,7 +131,8 @@ def _check_textual(
     ):
         bounds = f"{low or 0} to {high}" if high is not None else f"at least {low}"
         return ValueOutOfRange(
-            f"{shorten(value)} is {len(value)} characters long; requirement "
+            f"{shorten(value)} is {len(value)} character"
+            f"{'' if len(value) == 1 else 's'} long; requirement "
             f"{name!r} takes {bounds} characters.",
             pointer=pointer,
         )
