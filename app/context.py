@@ -1,6 +1,7 @@
 """Everything one running emulator holds, shared by its routes and middleware."""
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import time
@@ -14,18 +15,30 @@ from app.seed import Fixtures
 from app.settings import Settings
 from app.store import Store
 
+# libyaml's parser, where PyYAML was built with it: the pure-Python one takes
+# most of a second over openapi.yml, which start-up cannot afford.
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True, slots=True)
 class OpenApiDocument:
+    """openapi.yml as served: its text, and the same as JSON."""
+
     text: str
+    json: bytes
     version: str
     sha256: str
 
     @classmethod
     def read(cls, path: Path) -> "OpenApiDocument":
         text = path.read_text(encoding="utf-8")
-        version = str(yaml.safe_load(text).get("info", {}).get("version", ""))
-        return cls(text, version, hashlib.sha256(text.encode()).hexdigest())
+        parsed = yaml.load(text, Loader=_YamlLoader)
+        return cls(
+            text=text,
+            json=json.dumps(parsed).encode(),
+            version=str(parsed.get("info", {}).get("version", "")),
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+        )
 
 
 @dataclass(slots=True)

@@ -1,12 +1,10 @@
 """Assembling the emulator: `create_app(settings)` builds one, ready to serve."""
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import yaml
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -109,15 +107,13 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 
 
 def _openapi_routes(app: FastAPI, document: OpenApiDocument) -> None:
-    as_json = json.dumps(yaml.safe_load(document.text)).encode()
-
     @app.get("/openapi.yml", include_in_schema=False)
     async def openapi_yaml() -> Response:
         return Response(document.text, media_type="application/yaml")
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_json() -> Response:
-        return Response(as_json, media_type="application/json")
+        return Response(document.json, media_type="application/json")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
