@@ -8,8 +8,9 @@ could reach.
 
     python bench/ceiling.py --port 4011
 
-The server settings mirror `telnyx-emulator`'s defaults (see app/cli.py): one
-process, uvloop, httptools, log level "info", no access log.
+The server settings mirror `telnyx-emulator`'s defaults (app/server.py,
+app/settings.py): one process, uvloop, httptools, uvicorn's logging config at
+level "info", no access log, no `server` header.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         http=args.http,
         log_level=args.log_level,
         access_log=args.access_log,
+        server_header=False,
+        timeout_graceful_shutdown=1,
     )
 
 

@@ -39,7 +39,6 @@ from typing import Any
 import httpx
 
 BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
 LOAD_SCRIPT = BENCH_DIR / "load.lua"
 
 HOST = "127.0.0.1"
@@ -260,22 +259,19 @@ class Server:
                 start_new_session=True,
             )
 
-    def wait_ready(self, timeout: float = 30.0) -> float:
-        """Seconds from start() to the first 200 on GET one number."""
-        deadline = self.started_at + timeout
-        with httpx.Client(base_url=self.base_url, headers=AUTH, timeout=2) as client:
-            while time.perf_counter() < deadline:
-                if self._answers_200(client):
-                    return time.perf_counter() - self.started_at
-                self._check_alive()
-                time.sleep(0.002)
-        raise BenchError(f"{self.name} gave no 200 within {timeout:.0f} s")
+    def wait_ready(self, client: httpx.Client, timeout: float = 30.0) -> float:
+        """Seconds from start() to the first 200 on GET one number.
 
-    def _answers_200(self, client: httpx.Client) -> bool:
-        try:
-            return client.get(ONE_PATH).status_code == 200
-        except httpx.TransportError:
-            return False
+        The client is made before start(), so that its set-up is not timed.
+        """
+        deadline = self.started_at + timeout
+        url = self.base_url + ONE_PATH
+        while time.perf_counter() < deadline:
+            if _answers_200(client, url):
+                return time.perf_counter() - self.started_at
+            self._check_alive()
+            time.sleep(0.002)
+        raise BenchError(f"{self.name} gave no 200 within {timeout:.0f} s")
 
     def _check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
@@ -300,6 +296,17 @@ class Server:
         if self.workdir is not None:
             self.workdir.cleanup()
             self.workdir = None
+
+
+def poll_client() -> httpx.Client:
+    return httpx.Client(headers=AUTH, timeout=2)
+
+
+def _answers_200(client: httpx.Client, url: str) -> bool:
+    try:
+        return client.get(url).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def _vm_rss(pid: int) -> int:
@@ -370,8 +377,9 @@ def _process_ticks(pid: int) -> int:
 @contextmanager
 def running(server: Server) -> Iterator[Server]:
     try:
-        server.start()
-        server.wait_ready()
+        with poll_client() as client:
+            server.start()
+            server.wait_ready(client)
         yield server
     finally:
         server.stop()
@@ -547,6 +555,8 @@ def measure_rss(server: Server, total: int, results: Results) -> None:
             server.base_url, "mixed", 32, 600, chunk, f"{VALUE_PREFIX} rss{sent}-"
         )
         _require_clean(server.name, "mixed", load)
+        if load.requests < chunk:
+            raise BenchError(f"{server.name}: only {load.requests} of {chunk} in time")
         sent += chunk
         samples[sent] = server.rss_bytes() / MB
     results.rss_mb[server.name] = samples
@@ -643,8 +653,9 @@ def measure_start(server: Server) -> float:
     """Seconds from spawning the command to its first 200, on a fresh port."""
     server.port = free_port()
     try:
-        server.start()
-        return server.wait_ready()
+        with poll_client() as client:
+            server.start()
+            return server.wait_ready(client)
     finally:
         server.stop()
 
