@@ -20,20 +20,21 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 
 # Dependencies first, read from pyproject.toml alone, so that editing the source
-# reuses this layer. They go to /install, which the runtime stage copies whole.
+# reuses this layer. They go to /deps and the emulator to /emulator, two prefixes the
+# runtime stage copies as two layers: a source change then rebuilds only the small one.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; \
 meta = tomllib.load(open('pyproject.toml', 'rb')); \
 open('/tmp/build-requirements.txt', 'w').write('\n'.join(meta['build-system']['requires'])); \
 open('/tmp/requirements.txt', 'w').write('\n'.join(meta['project']['dependencies']))" \
     && pip install -r /tmp/build-requirements.txt \
-    && pip install --prefix /install --no-warn-script-location -r /tmp/requirements.txt
+    && pip install --prefix /deps --no-warn-script-location -r /tmp/requirements.txt
 
 COPY README.md openapi.yml ./
 COPY fixtures/ fixtures/
 COPY app/ app/
 RUN pip wheel --no-deps --no-build-isolation --wheel-dir /dist . \
-    && pip install --prefix /install --no-deps --no-warn-script-location /dist/*.whl
+    && pip install --prefix /emulator --no-deps --no-warn-script-location /dist/*.whl
 
 
 FROM python:3.12-slim
@@ -52,7 +53,8 @@ RUN groupadd --gid 10001 emulator \
     && mkdir /data \
     && chown emulator:emulator /data
 
-COPY --from=build /install /usr/local
+COPY --from=build /deps /usr/local
+COPY --from=build /emulator /usr/local
 COPY fixtures/ /fixtures/
 # A relative --database path then lands on the data volume.
 WORKDIR /data
