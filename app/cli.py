@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from app.settings import Settings
 EXIT_OK = 0
 EXIT_BAD_SETTINGS = 2
 EXIT_BAD_FIXTURES = 3
+EXIT_BAD_DATABASE = 4
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def database_problem(path: Path) -> str | None:
+    """Why the SQLite file cannot be opened for writing, or None if it can."""
+    try:
+        connection = sqlite3.connect(path)
+        try:
+            connection.execute("CREATE TABLE IF NOT EXISTS probe_write (x)")
+            connection.execute("DROP TABLE probe_write")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return f"{path}: {error} (is its folder writable by this user?)"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = vars(build_parser().parse_args(argv))
     try:
@@ -77,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = "--" + str(problem["loc"][0]).replace("_", "-")
             print(f"telnyx-emulator: {name}: {problem['msg']}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
+
+    if settings.database is not None:
+        problem = database_problem(settings.database)
+        if problem is not None:
+            print(
+                f"telnyx-emulator: cannot open the database: {problem}", file=sys.stderr
+            )
+            return EXIT_BAD_DATABASE
 
     from app.server import EmulatorServer
 

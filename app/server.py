@@ -37,11 +37,12 @@ def logging_config(level: str) -> dict[str, Any]:
 
 
 def _display(source: str) -> str:
-    path = Path(source)
-    try:
-        return f"{path.resolve().relative_to(Path.cwd())}/"
-    except ValueError:
-        return source
+    """A folder below the working directory as a relative path, others in full."""
+    path = Path(source).resolve()
+    here = Path.cwd()
+    if here != Path(here.anchor) and path.is_relative_to(here):
+        return f"{path.relative_to(here)}/"
+    return source
 
 
 class EmulatorServer(uvicorn.Server):
