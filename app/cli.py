@@ -95,10 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_SETTINGS
 
     if settings.database is not None:
-        problem = database_problem(settings.database)
-        if problem is not None:
+        reason = database_problem(settings.database)
+        if reason is not None:
             print(
-                f"telnyx-emulator: cannot open the database: {problem}", file=sys.stderr
+                f"telnyx-emulator: cannot open the database: {reason}", file=sys.stderr
             )
             return EXIT_BAD_DATABASE
 
