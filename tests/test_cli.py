@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.cli import EXIT_BAD_FIXTURES, EXIT_BAD_SETTINGS, main
+from app.cli import EXIT_BAD_DATABASE, EXIT_BAD_FIXTURES, EXIT_BAD_SETTINGS, main
 from app.testing import run_emulator
 from tests.conftest import (
     EXAMPLE_ADDRESS_ID,
@@ -214,3 +214,14 @@ def test_unexpected_failure_is_500_without_internals(tmp_path: Path) -> None:
     assert "Traceback" not in response.text
     assert "/" not in error["detail"]
     assert after == before
+
+
+def test_main_rejects_a_database_it_cannot_open(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["--database", "/proc/no-such-folder/state.db", "--port", "0"])
+
+    assert code == EXIT_BAD_DATABASE
+    assert "cannot open the database: /proc/no-such-folder/state.db" in (
+        capsys.readouterr().err
+    )
