@@ -661,11 +661,11 @@ def measure_start(server: Server) -> float:
 
 
 def wait_quiet(seconds: int) -> None:
-    """Wait, at most `seconds`, for a 2-second window of an idle machine."""
+    """Wait, at most `seconds`, for a 5-second window of an idle machine."""
     deadline = time.monotonic() + seconds
     while True:
         before = cpu_snapshot([])
-        time.sleep(2)
+        time.sleep(5)
         busy = background_cores(before, cpu_snapshot([]))
         if busy <= BUSY_CORES or time.monotonic() > deadline:
             print(f"other processes use {busy:.2f} cores; starting", flush=True)
