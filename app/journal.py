@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from app.route_path import path_parameter
+
 JOURNAL_BODY_LIMIT = 64 * 1024
 _NUMBER_ID = re.compile(r"/number_order_phone_numbers/([^/]+)")
 
 
 def phone_number_id_of(path: str) -> str | None:
     match = _NUMBER_ID.search(path)
-    return match.group(1) if match else None
+    return path_parameter(match.group(1)) if match else None
 
 
 def mask_authorization(value: str) -> str:

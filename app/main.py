@@ -24,6 +24,7 @@ from app.errors import (
 )
 from app.middleware import DroppedConnectionFilter, EmulatorMiddleware
 from app.paths import default_fixtures_dir, openapi_path
+from app.route_path import SegmentRouting
 from app.routers import numbers
 from app.routers.control import create_control_app
 from app.seed import load_fixtures_dir
@@ -165,6 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_keys=frozenset(settings.api_key),
         isolate_by_api_key=settings.isolate_by_api_key,
     )
+    # Outermost, so that the journal records the path as routed.
+    app.add_middleware(SegmentRouting)
     _quiet_dropped_connections()
     return app
 

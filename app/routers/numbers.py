@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.errors import BadRequest, InvalidParameterType, MissingParameter
 from app.request_body import read_json_object
+from app.route_path import path_parameter
 from app.store import Store, Tenant
 from app.validation import json_type
 
@@ -79,7 +80,7 @@ async def get_number_order_phone_number(
 ) -> Response:
     """Get an existing phone number in number order."""
     store, tenant = _state(request)
-    number = store.get_number(tenant, number_order_phone_number_id)
+    number = store.get_number(tenant, path_parameter(number_order_phone_number_id))
     return _data(number.rendered())
 
 
@@ -90,7 +91,9 @@ async def update_number_order_phone_number(
     """Update requirements for a single phone number within a number order."""
     body = await read_json_object(request)
     store, tenant = _state(request)
-    number = store.update_requirements(tenant, number_order_phone_number_id, body)
+    number = store.update_requirements(
+        tenant, path_parameter(number_order_phone_number_id), body
+    )
     return _data(number.rendered())
 
 
@@ -110,7 +113,7 @@ async def update_number_order_phone_number_requirement_group(
             f"requirement_group_id must be a string, not {json_type(group_id)}.",
             pointer=pointer,
         )
-    number = store.attach_requirement_group(tenant, id, group_id)
+    number = store.attach_requirement_group(tenant, path_parameter(id), group_id)
     return _data(
         json.dumps(
             number.to_requirement_group_dict(),
