@@ -35,6 +35,14 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _holds_lone_surrogate(data: Any) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 async def read_body(request: Request) -> bytes:
     """The raw body; stops reading, and refuses it, once past MAX_BODY_BYTES."""
     too_large = BadRequest(
@@ -90,6 +98,14 @@ def parse_json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise InvalidJson("The body is nested too deeply.", pointer="/") from None
+    # Only a \u escape can smuggle in half of a UTF-16 pair (\ud800), which Python
+    # decodes but neither SQLite nor a JSON response can encode again.
+    if "\\u" in text and _holds_lone_surrogate(data):
+        raise InvalidJson(
+            "The body holds an escaped lone surrogate (such as \\ud800), which is "
+            "not a character.",
+            pointer="/",
+        )
     if not isinstance(data, dict):
         raise BadRequest(
             f"The body must be a JSON object, not {json_type(data)}.", pointer="/"
