@@ -4,7 +4,7 @@ Outside pytest, `with run_emulator() as emulator:` gives a handle whose `base_ur
 and `api_key` go to `Telnyx(...)`, and whose methods steer the emulator.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -117,16 +117,26 @@ class EmulatorHandle:
 def run_emulator(
     *,
     fixtures: Path | str | None = None,
-    api_key: str = DEFAULT_API_KEY,
+    api_key: str | Sequence[str] = DEFAULT_API_KEY,
     **settings: Any,
 ) -> Iterator[EmulatorHandle]:
-    """An emulator in a background thread of this process, on a free port."""
+    """An emulator in a background thread of this process, on a free port.
+
+    `api_key` is the key the handle offers its callers, which the emulator
+    accepts like any other; a list of keys (the CLI's repeated --api-key) makes
+    the emulator accept those alone, and the handle offers the first.
+    `settings` are those of the CLI: control_token, journal_size, auto_review,
+    isolate_by_api_key, ...
+    """
     from app.server import BackgroundEmulator
     from app.settings import Settings
 
     options: dict[str, Any] = {"port": 0, **settings}
     if fixtures is not None:
         options["fixtures"] = Path(fixtures)
+    if not isinstance(api_key, str):
+        options["api_key"] = list(api_key)
+        api_key = options["api_key"][0] if options["api_key"] else DEFAULT_API_KEY
     with BackgroundEmulator(Settings(**options)) as server:
         handle = EmulatorHandle(
             server.base_url,
