@@ -124,6 +124,17 @@ def test_plugin_runs_readme_example_with_official_sdk(
     assert result.ret == pytest.ExitCode.OK
 
 
+README_SECTION = "## Steering the emulator from tests"
+
+
+def test_readme_shows_the_example_test() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    if README_SECTION not in readme:
+        pytest.skip(f"README.md has no section {README_SECTION!r} yet")
+
+    assert README_EXAMPLE in readme
+
+
 def write_small_fixtures(folder: Path) -> Path:
     folder.mkdir()
     (folder / "numbers.json").write_text(json.dumps(small_document()))
