@@ -280,6 +280,38 @@ def test_update_requirements_empty_changes_nothing(
     assert response.json() == before
 
 
+@pytest.mark.parametrize(
+    "content_type", ["application/json", None], ids=["json", "no-content-type"]
+)
+def test_update_requirements_without_body_changes_nothing(
+    client: httpx.Client, content_type: str | None
+) -> None:
+    before = client.get(f"/number_order_phone_numbers/{DE_LOCAL_ID}").json()
+    headers = {"Content-Type": content_type} if content_type else {}
+
+    response = client.patch(
+        f"/number_order_phone_numbers/{DE_LOCAL_ID}", content=b"", headers=headers
+    )
+
+    assert response.status_code == 200
+    assert response.json() == before
+
+
+def test_update_requirement_group_without_body_is_missing_the_group(
+    client: httpx.Client,
+) -> None:
+    response = client.post(
+        f"/number_order_phone_numbers/{DE_LOCAL_ID}/requirement_group"
+    )
+
+    assert response.status_code == 422
+    error = only_error(response)
+    assert (error["code"], error["source"]) == (
+        "10004",
+        {"pointer": "/requirement_group_id"},
+    )
+
+
 def test_update_requirements_accepts_each_field_type(client: httpx.Client) -> None:
     response = patch(
         client,
@@ -486,7 +518,7 @@ def test_update_requirements_unknown_number(client: httpx.Client) -> None:
     [
         (b'{"regulatory_requirements": [', "application/json", 400, "10023"),
         (b'{"a": "\xff"}', "application/json", 400, "10023"),
-        (b"", "application/json", 400, "10015"),
+        (b" \n", "application/json", 400, "10015"),
         (b"[]", "application/json", 400, "10015"),
         (b'"text"', "application/json", 400, "10015"),
         (b"{}", "text/plain", 400, "10014"),
@@ -501,7 +533,7 @@ def test_update_requirements_unknown_number(client: httpx.Client) -> None:
     ids=[
         "truncated-json",
         "not-utf8",
-        "no-body",
+        "blank-body",
         "array",
         "string",
         "text-plain",

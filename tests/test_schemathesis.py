@@ -15,10 +15,12 @@ SCHEMATHESIS_MAX_EXAMPLES (default 50) bounds the fuzzing phase per operation.
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 import schemathesis
+import yaml
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
 
@@ -60,9 +62,22 @@ include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "422"]
 """
 
-schema = schemathesis.openapi.from_path(
-    REPO_ROOT / "openapi.yml",
-    config=SchemathesisConfig.from_str(CONFIG),
+
+def openapi_document() -> dict[str, Any]:
+    """The project's openapi.yml, with one stated exception."""
+    document: dict[str, Any] = yaml.safe_load((REPO_ROOT / "openapi.yml").read_text())
+    # A PATCH with no body at all reads as `{}`: the Node SDK's documented call
+    # `updateRequirements(id)` sends none, and a JSON API framework hands such a
+    # request an empty set of parameters. Telnyx's definition marks the body
+    # required, so schemathesis would count the bare PATCH as invalid data that
+    # must be refused; bodies that are there are still checked both ways.
+    path = "/number_order_phone_numbers/{number_order_phone_number_id}"
+    document["paths"][path]["patch"]["requestBody"]["required"] = False
+    return document
+
+
+schema = schemathesis.openapi.from_dict(
+    openapi_document(), config=SchemathesisConfig.from_str(CONFIG)
 )
 
 
