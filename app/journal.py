@@ -31,9 +31,13 @@ def _decode_body(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
+        data = json.loads(body)
+        # An escaped lone surrogate (\ud800) decodes but cannot be encoded again:
+        # such a body is kept as text, or the journal could not be served at all.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         return body.decode("utf-8", errors="replace")
+    return data
 
 
 @dataclass(slots=True)
