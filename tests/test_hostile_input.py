@@ -15,8 +15,6 @@ too; the last group pins what uvicorn sends.
 """
 
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,9 +24,9 @@ import pytest
 
 from tests.contract import check_error_envelope
 from tests.emulator_process import EmulatorProcess
+from tests.raw_http import REPLY_TIMEOUT, build_request, exchange
 
 API_KEY = "hostile-input-key"
-REPLY_TIMEOUT = 20.0
 NUMBER = "89cb1ec4-3d07-583e-87e0-4f8e18c3abb5"
 NAME_REQUIREMENT = "69364478-3c94-4c69-ae0c-4ba0d4f2af00"
 GB_NUMBER = "98ff6eac-ed42-5885-aff7-38fdc8fde70e"
@@ -49,13 +47,6 @@ VALID_BODY = json.dumps(
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
 class Case:
     request: bytes
     status: int
@@ -69,22 +60,12 @@ def request(
     body: bytes = b"",
     *,
     authorization: list[bytes] | None = None,
-    content_type: bytes | None = b"application/json",
-    extra: tuple[bytes, ...] = (),
-    length: bool = True,
+    **options: Any,
 ) -> bytes:
-    """The bytes of one HTTP/1.1 request; authorization None sends the test key."""
-    lines = [method.encode() + b" " + target + b" HTTP/1.1", b"Host: emulator"]
-    for value in (
-        [b"Bearer " + API_KEY.encode()] if authorization is None else authorization
-    ):
-        lines.append(b"Authorization: " + value)
-    if content_type is not None and (body or method in ("PATCH", "POST")):
-        lines.append(b"Content-Type: " + content_type)
-    if length:
-        lines.append(b"Content-Length: " + str(len(body)).encode())
-    lines += [*extra, b"Connection: close"]
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+    """One request; authorization None sends the test's key."""
+    if authorization is None:
+        authorization = [b"Bearer " + API_KEY.encode()]
+    return build_request(method, target, body, authorization=authorization, **options)
 
 
 def patch(body: bytes, **options: Any) -> bytes:
@@ -410,44 +391,6 @@ PROTOCOL_CATALOGUE: dict[str, bytes] = {
         b"zz\r\n{}\r\n0\r\n\r\n", length=False, extra=(b"Transfer-Encoding: chunked",)
     ),
 }
-
-
-def exchange(port: int, sent: bytes, chunks: tuple[bytes, ...] = ()) -> Answer:
-    """Send raw bytes (from a thread, so a refusal can come back mid-body) and read."""
-    connection = socket.create_connection(("127.0.0.1", port), timeout=REPLY_TIMEOUT)
-
-    def send() -> None:
-        try:
-            connection.sendall(sent)
-            for chunk in chunks:
-                connection.sendall(chunk)
-        except OSError:
-            pass  # the server answered and closed before taking the whole body
-
-    sender = threading.Thread(target=send, daemon=True)
-    sender.start()
-    received = b""
-    try:
-        while b"\r\n\r\n" not in received:
-            data = connection.recv(65536)
-            assert data, f"the connection closed without an answer: {received!r}"
-            received += data
-        head, _, body = received.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {
-            name.strip().lower(): value.strip()
-            for name, _, value in (line.partition(":") for line in lines[1:])
-        }
-        length = int(headers.get("content-length", "0"))
-        while len(body) < length:
-            data = connection.recv(65536)
-            assert data, "the connection closed in the middle of the answer"
-            body += data
-    except TimeoutError:
-        pytest.fail(f"no answer within {REPLY_TIMEOUT} s: the request hung")
-    finally:
-        connection.close()
-    return Answer(int(lines[0].split()[1]), headers, body)
 
 
 def dump(base_url: str) -> dict[str, Any]:
