@@ -160,12 +160,10 @@ class EmulatorMiddleware:
             message_limit: int = JOURNAL_BODY_LIMIT,
         ) -> Message:
             message = await receive()
-            if (
-                recording
-                and message["type"] == "http.request"
-                and sum(map(len, request_body)) < message_limit
-            ):
-                request_body.append(message.get("body", b""))
+            if recording and message["type"] == "http.request":
+                room = message_limit - sum(map(len, request_body))
+                if room > 0:
+                    request_body.append(message.get("body", b"")[:room])
             return message
 
         try:
@@ -259,9 +257,10 @@ class _Response:
         self.size = 0
 
     def add(self, chunk: bytes) -> None:
-        if self.size < JOURNAL_BODY_LIMIT:
-            self.chunks.append(chunk)
-            self.size += len(chunk)
+        room = JOURNAL_BODY_LIMIT - self.size
+        if room > 0:
+            self.chunks.append(chunk[:room])
+            self.size += min(len(chunk), room)
 
 
 def _capturing(send: Send, response: _Response) -> Send:
