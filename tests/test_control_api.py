@@ -3,6 +3,7 @@ the control token, reset, posted fixtures and the journal."""
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from app import __version__
+from app.journal import JOURNAL_BODY_LIMIT
 from app.seed import FixtureError, load_fixtures_dir
 from app.testing import EmulatorHandle, run_emulator
 from tests.conftest import (
@@ -502,6 +504,36 @@ def test_list_requests_filtered(
 
     assert [(entry["method"], entry["path"]) for entry in page["data"]] == expected
     assert page["total"] == len(expected)
+
+
+def test_list_requests_cuts_long_request_body_at_64_kib(
+    control: httpx.Client, client: httpx.Client
+) -> None:
+    body = {"regulatory_requirements": [], "padding": "x" * 300_000}
+
+    sent = client.patch(NUMBER_PATH, json=body)
+
+    kept = control.get("/requests").json()["data"][0]["body"]
+    assert sent.status_code == 200
+    assert kept == sent.request.content[:JOURNAL_BODY_LIMIT].decode()
+
+
+def test_list_requests_cuts_long_response_body_at_64_kib(
+    control: httpx.Client, client: httpx.Client
+) -> None:
+    document = small_document()
+    template = document["phone_numbers"][0]
+    document["phone_numbers"] = [
+        template | {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, str(index)))}
+        for index in range(200)
+    ]
+    control.post("/fixtures", json=document)
+
+    sent = client.get("/number_order_phone_numbers", params={"page[size]": 250})
+
+    kept = control.get("/requests").json()["data"][0]["response_body"]
+    assert len(sent.content) > JOURNAL_BODY_LIMIT
+    assert kept == sent.content[:JOURNAL_BODY_LIMIT].decode()
 
 
 def test_list_requests_limit_keeps_total(
