@@ -4,6 +4,7 @@ Every Telnyx response goes through the contract check; the official SDK shows
 that its retries recover from what the emulator injects.
 """
 
+import logging
 from collections.abc import Iterator
 
 import httpx
@@ -244,7 +245,10 @@ def test_arm_fault_delay_then_answers_normally(
 
 
 def test_arm_fault_drop_closes_connection_and_server_keeps_serving(
-    control: httpx.Client, client: httpx.Client, telnyx_emulator: EmulatorHandle
+    control: httpx.Client,
+    client: httpx.Client,
+    telnyx_emulator: EmulatorHandle,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     control.post("/faults", json={"kind": "drop"})
 
@@ -254,6 +258,8 @@ def test_arm_fault_drop_closes_connection_and_server_keeps_serving(
 
     assert after.status_code == 200
     assert [entry["status"] for entry in telnyx_emulator.requests()] == [200, 0]
+    # A drop asked for is no failure of the emulator: nothing is logged as one.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.parametrize(
