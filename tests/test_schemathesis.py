@@ -24,9 +24,7 @@ import yaml
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
 
-from app.server import BackgroundEmulator
-from app.settings import Settings
-from app.testing import EmulatorHandle
+from app.testing import EmulatorHandle, run_emulator
 from tests.conftest import REPO_ROOT
 from tests.contract import check_response
 
@@ -84,12 +82,8 @@ schema = schemathesis.openapi.from_dict(
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorHandle]:
     """An emulator of its own, accepting only API_KEY."""
-    with BackgroundEmulator(Settings(port=0, api_key=[API_KEY])) as server:
-        handle = EmulatorHandle(server.base_url, api_key=API_KEY)
-        try:
-            yield handle
-        finally:
-            handle.close()
+    with run_emulator(api_key=[API_KEY]) as handle:
+        yield handle
 
 
 def as_httpx(response: Response) -> httpx.Response:

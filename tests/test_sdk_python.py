@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 import telnyx
 
-from app.server import BackgroundEmulator
-from app.settings import Settings
-from app.testing import EmulatorHandle
+from app.testing import EmulatorHandle, run_emulator
 from tests.conftest import (
     EXAMPLE_ADDRESS_ID,
     EXAMPLE_NUMBER_ID,
@@ -88,12 +86,8 @@ async def async_sdk(
 @pytest.fixture(scope="module")
 def keyed_emulator() -> Iterator[EmulatorHandle]:
     """A second emulator, which accepts the API key `secret` and no other."""
-    with BackgroundEmulator(Settings(port=0, api_key=["secret"])) as server:
-        handle = EmulatorHandle(server.base_url, api_key="secret")
-        try:
-            yield handle
-        finally:
-            handle.close()
+    with run_emulator(api_key=["secret"]) as handle:
+        yield handle
 
 
 def value_of(number: Any, requirement_id: str) -> str | None:
