@@ -10,8 +10,9 @@ number, the catalogue counts, the clock and the armed faults) as it was before.
 
 Requests that break HTTP itself (a NUL or raw non-ASCII byte in the request line,
 a negative Content-Length) never reach the emulator: uvicorn answers them 400 with
-a plain-text body. Telnyx's own edge answers such requests outside its envelope
-too; the last group pins what uvicorn sends.
+a plain-text body, outside Telnyx's envelope. No HTTP client sends them (a client
+percent-encodes a NUL or unicode in an id, and those cases are in the catalogue);
+the second group pins what uvicorn answers.
 """
 
 import json
