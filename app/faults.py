@@ -19,7 +19,7 @@ from app.errors import (
     TooManyRequests,
     UnexpectedError,
 )
-from app.journal import phone_number_id_of
+from app.journal import phone_number_id_of, unversioned
 
 FaultKind = Literal["status", "delay", "drop"]
 FAULT_HEADER = "x-emulator-fault"
@@ -40,10 +40,6 @@ class FaultHeaderError(ValueError):
     """An X-Emulator-Fault header the emulator cannot read."""
 
 
-def _strip_version(path: str) -> str:
-    return path[3:] if path.startswith("/v2/") else path
-
-
 @dataclass(slots=True)
 class Fault:
     kind: FaultKind
@@ -60,7 +56,7 @@ class Fault:
         if self.method is not None and self.method.upper() != method:
             return False
         if self.path is not None and not fnmatchcase(
-            _strip_version(path), _strip_version(self.path)
+            unversioned(path), unversioned(self.path)
         ):
             return False
         return self.phone_number_id is None or (

@@ -18,6 +18,11 @@ def phone_number_id_of(path: str) -> str | None:
     return path_parameter(match.group(1)) if match else None
 
 
+def unversioned(path: str) -> str:
+    """The same route whether the client called it under /v2 or at the root."""
+    return path[3:] if path.startswith("/v2/") else path
+
+
 def mask_authorization(value: str) -> str:
     """Enough of a credential to tell two apart, never enough to use one."""
     scheme, _, token = value.partition(" ")
@@ -111,7 +116,7 @@ class Journal:
             entry
             for entry in reversed(self._entries)
             if (method is None or entry.method == method.upper())
-            and (path is None or entry.path == path)
+            and (path is None or unversioned(entry.path) == unversioned(path))
             and (status is None or entry.status == status)
             and (phone_number_id is None or entry.phone_number_id == phone_number_id)
             and (tenant is None or entry.tenant == tenant)

@@ -470,6 +470,10 @@ def test_list_requests_newest_first(
             {"path": "/v2/number_order_phone_numbers"},
             [("GET", "/v2/number_order_phone_numbers")],
         ),
+        (
+            {"path": "/number_order_phone_numbers"},
+            [("GET", "/v2/number_order_phone_numbers")],
+        ),
         ({"status": 404}, [("GET", f"/v2/number_order_phone_numbers/{UNKNOWN_ID}")]),
         ({"phone_number_id": EXAMPLE_NUMBER_ID}, [("GET", f"/v2{NUMBER_PATH}")]),
         (
@@ -480,7 +484,14 @@ def test_list_requests_newest_first(
             ],
         ),
     ],
-    ids=["method", "path", "status", "phone-number-id", "method-and-status"],
+    ids=[
+        "method",
+        "path",
+        "path-without-v2",
+        "status",
+        "phone-number-id",
+        "method-and-status",
+    ],
 )
 def test_list_requests_filtered(
     control: httpx.Client,
