@@ -53,6 +53,10 @@ class FaultRequest(BaseModel):
         description="Glob on the path, with or without /v2 (`*/requirement_group`).",
     )
     phone_number_id: str | None = None
+    api_key: str | None = Field(
+        None,
+        description="With --isolate-by-api-key: hit only requests with this API key.",
+    )
 
 
 class ReviewRequest(Scoped):

@@ -50,9 +50,13 @@ class Fault:
     method: str | None = None
     path: str | None = None
     phone_number_id: str | None = None
+    # With --isolate-by-api-key, the copy whose requests it hits; None: any.
+    tenant: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, tenant: str) -> bool:
+        if self.tenant is not None and self.tenant != tenant:
+            return False
         if self.method is not None and self.method.upper() != method:
             return False
         if self.path is not None and not fnmatchcase(
@@ -98,6 +102,7 @@ class Fault:
             "method": self.method,
             "path": self.path,
             "phone_number_id": self.phone_number_id,
+            "api_key_scoped": self.tenant is not None,
         }
 
 
@@ -109,12 +114,12 @@ class FaultRegistry:
         self._faults.append(fault)
         return fault
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, tenant: str) -> Fault | None:
         """The first armed fault matching this request, used up by one."""
         if not self._faults:
             return None
         for fault in self._faults:
-            if fault.matches(method, path):
+            if fault.matches(method, path, tenant):
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)

@@ -174,12 +174,14 @@ class EmulatorMiddleware:
                     authorization.append(value)
                 elif name == FAULT_HEADER.encode():
                     fault_header = value
-            fault = self._fault_for(scope, fault_header)
+            token = bearer_token(authorization)
+            if token is not None and self.isolate_by_api_key:
+                tenant = tenant_key(token)
+            fault = self._fault_for(scope, fault_header, tenant)
             if fault is not None and await self._apply_fault(
                 fault, receive_and_record, send, id_header, response
             ):
                 return
-            token = bearer_token(authorization)
             if token is None or (self.api_keys and token not in self.api_keys):
                 await _drain(receive_and_record)
                 response.status = 401
@@ -187,8 +189,6 @@ class EmulatorMiddleware:
                     _capturing(send, response), [AuthenticationFailed()], [id_header]
                 )
                 return
-            if self.isolate_by_api_key:
-                tenant = tenant_key(token)
             scope["emulator.tenant"] = tenant
             await self._serve(scope, receive_and_record, send, id_header, response)
         except FaultHeaderError as error:
@@ -216,10 +216,12 @@ class EmulatorMiddleware:
                     )
                 )
 
-    def _fault_for(self, scope: Scope, header: bytes | None) -> Fault | None:
+    def _fault_for(
+        self, scope: Scope, header: bytes | None, tenant: str
+    ) -> Fault | None:
         if header is not None:
             return parse_fault_header(header.decode("latin-1"))
-        return self.faults.take(scope["method"], scope["path"])
+        return self.faults.take(scope["method"], scope["path"], tenant)
 
     async def _apply_fault(
         self,

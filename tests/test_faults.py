@@ -149,6 +149,7 @@ def test_list_faults_counts_down_remaining(
         "method": None,
         "path": None,
         "phone_number_id": None,
+        "api_key_scoped": False,
     }
 
 

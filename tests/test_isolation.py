@@ -148,6 +148,18 @@ def test_isolate_review_scoped_to_one_api_key(emulator: EmulatorHandle) -> None:
     assert status_seen_by(emulator, "bob") == UNDER_REVIEW
 
 
+def test_isolate_fault_scoped_to_one_api_key(emulator: EmulatorHandle) -> None:
+    emulator.fault(status=503, times=5, api_key="alice")
+
+    with client_for(emulator, "bob") as client:
+        seen_by_bob = client.get(NUMBER_PATH).status_code
+    with client_for(emulator, "alice") as client:
+        seen_by_alice = client.get(NUMBER_PATH).status_code
+
+    assert (seen_by_bob, seen_by_alice) == (200, 503)
+    emulator.clear_faults()
+
+
 def test_isolate_clock_moves_every_copy(emulator: EmulatorHandle) -> None:
     status_seen_by(emulator, "alice")
     status_seen_by(emulator, "bob")

@@ -171,7 +171,9 @@ async def clear_journal(emulator: EmulatorDep, api_key: str | None = None) -> Me
 @router.post("/faults", status_code=201)
 async def arm_fault(emulator: EmulatorDep, request: FaultRequest) -> dict[str, Any]:
     """Arm a fault for the next `times` requests that match it."""
-    fault = emulator.faults.arm(Fault(**request.model_dump()))
+    settings = request.model_dump(exclude={"api_key"})
+    tenant = _tenant_of(emulator, request.api_key)
+    fault = emulator.faults.arm(Fault(**settings, tenant=tenant))
     return fault.to_dict()
 
 
