@@ -1,6 +1,6 @@
 """Benchmark telnyx-emulator against a trivial FastAPI ceiling, in one run.
 
-    .venv/bin/python bench/run.py            # full run, about 5 minutes
+    .venv/bin/python bench/run.py            # full run, about 6 minutes
     .venv/bin/python bench/run.py --quick    # shorter runs, for a smoke test
 
 It starts the real `telnyx-emulator` command (default settings, logging as
