@@ -18,7 +18,7 @@ import pytest
 
 from app.journal import JOURNAL_BODY_LIMIT
 from app.request_body import MAX_BODY_BYTES
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, contract_client
 from tests.contract import check_error_envelope
 from tests.emulator_process import EmulatorProcess
 from tests.raw_http import build_request, exchange
@@ -92,11 +92,12 @@ def test_patch_declared_too_large_answered_before_body_sent(
 
 def test_journal_bounded_by_journal_size_option(tmp_path: Path) -> None:
     body = json.dumps({"padding": "x" * (MAX_BODY_BYTES - 100)})
-    headers = {"Authorization": "Bearer k", "Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json"}
 
     with EmulatorProcess("--journal-size", "5", log_path=tmp_path / "log") as process:
-        for _ in range(20):
-            httpx.patch(process.base_url + NUMBER_PATH, content=body, headers=headers)
+        with contract_client(process.base_url) as client:
+            for _ in range(20):
+                client.patch(NUMBER_PATH, content=body, headers=headers)
         page = httpx.get(process.base_url + "/_emulator/requests").json()
 
     assert page["total"] == 5
@@ -112,10 +113,8 @@ def test_isolated_copies_capped_in_database_without_tokens(tmp_path: Path) -> No
         *options, "--database", str(database), log_path=tmp_path / "log"
     ) as process:
         for token in tokens:
-            httpx.get(
-                process.base_url + NUMBER_PATH,
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            with contract_client(process.base_url, token) as client:
+                client.get(NUMBER_PATH)
         info = httpx.get(process.base_url + "/_emulator/info").json()
     with sqlite3.connect(database) as connection:
         stored = connection.execute("SELECT COUNT(*) FROM fixtures").fetchone()[0]
@@ -144,7 +143,7 @@ def test_tokens_never_unmasked_in_logs_journal_or_info(
     emulator: EmulatorProcess,
 ) -> None:
     control = {"Authorization": f"Bearer {CONTROL_TOKEN}"}
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with contract_client(emulator.base_url, api_key=None) as client:
         for token in (API_KEY, WRONG_TOKEN, CONTROL_TOKEN):
             headers = {"Authorization": f"Bearer {token}"}
             client.get(NUMBER_PATH, headers=headers)
@@ -249,13 +248,14 @@ def test_error_body_carries_no_stack_trace_or_path(
     credentials = {"Authorization": f"Bearer {token}"} if token else {}
     content = body.encode() if isinstance(body, str) else None
 
-    response = httpx.request(
-        method,
-        emulator.base_url + path,
-        headers=headers | credentials,
-        json=None if isinstance(body, str) else body,
-        content=content,
-    )
+    with contract_client(emulator.base_url, api_key=None) as client:
+        response = client.request(
+            method,
+            path,
+            headers=headers | credentials,
+            json=None if isinstance(body, str) else body,
+            content=content,
+        )
 
     assert response.status_code == status
     check_error_envelope(response.json())

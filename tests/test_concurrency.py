@@ -10,10 +10,11 @@ write (or reset) after which no other acknowledged one began.
 
 The load clients use the standard library's http.client with one keep-alive
 connection each: on two cores a heavier client would slow the load more than the
-emulator does.
+emulator does. For the same reason only the final listing goes through the
+openapi.yml check (tests/contract.py); the load checks what it needs by itself.
 
 Sizes, from the environment: EMULATOR_LOAD_CLIENTS (32), EMULATOR_LOAD_PATCHES
-(PATCHes per client in the slow variant: 150, which keeps CI within a minute;
+(PATCHes per client in the slow variant: 100, which keeps CI within a minute;
 500 is the full size, about 35 s a scenario on two cores) and
 EMULATOR_LOAD_QUICK_PATCHES (in the variant that always runs, 20).
 """
@@ -33,6 +34,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import contract_client
 from tests.emulator_process import (
     EmulatorProcess,
     name_of,
@@ -41,7 +43,7 @@ from tests.emulator_process import (
 )
 
 CLIENTS = int(os.environ.get("EMULATOR_LOAD_CLIENTS", "32"))
-FULL_PATCHES = int(os.environ.get("EMULATOR_LOAD_PATCHES", "150"))
+FULL_PATCHES = int(os.environ.get("EMULATOR_LOAD_PATCHES", "100"))
 QUICK_PATCHES = int(os.environ.get("EMULATOR_LOAD_QUICK_PATCHES", "20"))
 SHARED_SHARE = 0.5
 GET_SHARE = 0.15
@@ -272,9 +274,9 @@ def run_load(
         if resets:
             resetter.join()
 
-        final_read = LoadClient(emulator.port, ClientRecord())
-        status, listed = final_read.call("GET", f"{PATH}?page[size]=250")
-        final_read.close()
+        with contract_client(emulator.base_url, API_KEY) as final_read:
+            listing = final_read.get(PATH, params={"page[size]": 250})
+        status, listed = listing.status_code, listing.json()
         served = {number["id"]: number for number in listed["data"]}
         final = {number_id: name_of(served[number_id]) for number_id in load_ids}
         stored = stored_names(database_path, load_ids) if database else final

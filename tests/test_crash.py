@@ -11,7 +11,7 @@ on against the restarted server.
 
 Sizes, from the environment: EMULATOR_CRASH_WRITERS (8), EMULATOR_CRASH_WRITES
 (answered writes before each kill, 150) and EMULATOR_CRASH_CYCLES (2; the slow
-variant runs EMULATOR_CRASH_CYCLES_SLOW, 8).
+variant runs EMULATOR_CRASH_CYCLES_SLOW, 5).
 """
 
 import http.client
@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.conftest import contract_client
 from tests.emulator_process import (
     EmulatorProcess,
     name_of,
@@ -35,7 +35,7 @@ from tests.emulator_process import (
 WRITERS = int(os.environ.get("EMULATOR_CRASH_WRITERS", "8"))
 WRITES = int(os.environ.get("EMULATOR_CRASH_WRITES", "150"))
 CYCLES = int(os.environ.get("EMULATOR_CRASH_CYCLES", "2"))
-SLOW_CYCLES = int(os.environ.get("EMULATOR_CRASH_CYCLES_SLOW", "8"))
+SLOW_CYCLES = int(os.environ.get("EMULATOR_CRASH_CYCLES_SLOW", "5"))
 NUMBERS_PER_WRITER = 4
 LOAD_TIMEOUT = 120.0
 PATH = "/v2/number_order_phone_numbers"
@@ -156,9 +156,8 @@ def run_crash_cycles(tmp_path: Path, cycles: int) -> dict[str, int]:
 
         assert integrity(database) == "ok"
         with EmulatorProcess(*arguments, log_path=log_path) as restarted:
-            listed = httpx.get(
-                f"{restarted.base_url}{PATH}?page[size]=250", headers=HEADERS
-            )
+            with contract_client(restarted.base_url, "crash-test") as client:
+                listed = client.get(PATH, params={"page[size]": 250})
             restarted_log = restarted.log()
         served = {number["id"]: number for number in listed.json()["data"]}
         held = {number_id: name_of(served[number_id]) for number_id in load_ids}

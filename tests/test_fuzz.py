@@ -17,7 +17,7 @@ OpenAPI document it serves at /_emulator/openapi.json, in both modes: no 5xx, an
 every refusal in Telnyx's error envelope without a stack trace.
 
 Examples, from the environment: EMULATOR_FUZZ_EXAMPLES (200 bodies in the variant
-that always runs), EMULATOR_FUZZ_EXAMPLES_SLOW (600 in the slow one) and
+that always runs), EMULATOR_FUZZ_EXAMPLES_SLOW (400 in the slow one) and
 EMULATOR_FUZZ_CONTROL_EXAMPLES (30 per control operation).
 """
 
@@ -43,7 +43,7 @@ from tests.conftest import FIXTURES_DIR, contract_client
 from tests.contract import check_error_envelope
 
 EXAMPLES = int(os.environ.get("EMULATOR_FUZZ_EXAMPLES", "200"))
-SLOW_EXAMPLES = int(os.environ.get("EMULATOR_FUZZ_EXAMPLES_SLOW", "600"))
+SLOW_EXAMPLES = int(os.environ.get("EMULATOR_FUZZ_EXAMPLES_SLOW", "400"))
 CONTROL_EXAMPLES = int(os.environ.get("EMULATOR_FUZZ_CONTROL_EXAMPLES", "30"))
 LEAK_MARKERS = ("Traceback", 'File "', ".py", "site-packages", "/work/", "/tmp/")
 FROZEN = {"approved", "cancelled", "deleted"}
