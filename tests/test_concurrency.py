@@ -15,7 +15,7 @@ openapi.yml check (tests/contract.py); the load checks what it needs by itself.
 
 Sizes, from the environment: EMULATOR_LOAD_CLIENTS (32), EMULATOR_LOAD_PATCHES
 (PATCHes per client in the slow variant: 100, which keeps CI within a minute;
-500 is the full size, about 35 s a scenario on two cores) and
+500 is the full size, 20 to 35 s a scenario on two cores) and
 EMULATOR_LOAD_QUICK_PATCHES (in the variant that always runs, 20).
 """
 
