@@ -25,7 +25,6 @@ from app.errors import (
 from app.middleware import DroppedConnectionFilter, EmulatorMiddleware
 from app.paths import default_fixtures_dir, openapi_path
 from app.route_path import SegmentRouting
-from app.routers import numbers
 from app.routers.control import create_control_app
 from app.seed import load_fixtures_dir
 from app.settings import Settings
@@ -152,20 +151,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.emulator = emulator
-    app.include_router(numbers.router, prefix="/v2")
-    app.include_router(numbers.router)
     _openapi_routes(app, emulator.openapi)
     control = create_control_app(emulator)
     for exception_class, handler in EXCEPTION_HANDLERS.items():
         control.add_exception_handler(exception_class, handler)
     app.mount("/_emulator", control)
-    app.add_middleware(
-        EmulatorMiddleware,
-        journal=emulator.journal,
-        faults=emulator.faults,
-        api_keys=frozenset(settings.api_key),
-        isolate_by_api_key=settings.isolate_by_api_key,
-    )
+    app.add_middleware(EmulatorMiddleware, emulator=emulator)
     # Outermost, so that the journal records the path as routed.
     app.add_middleware(SegmentRouting)
     _quiet_dropped_connections()

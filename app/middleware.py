@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.context import Emulator
 from app.errors import (
     ApiError,
     AuthenticationFailed,
@@ -27,6 +28,7 @@ from app.faults import (
     parse_fault_header,
 )
 from app.journal import JOURNAL_BODY_LIMIT, Journal, JournalEntry
+from app.routers.numbers import TelnyxOperations
 from app.store import SHARED_TENANT, tenant_key
 
 logger = logging.getLogger(__name__)
@@ -77,20 +79,13 @@ async def send_errors(
 
 
 class EmulatorMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        journal: Journal,
-        faults: FaultRegistry,
-        api_keys: frozenset[str],
-        isolate_by_api_key: bool,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, emulator: Emulator) -> None:
         self.app = app
-        self.journal = journal
-        self.faults = faults
-        self.api_keys = api_keys
-        self.isolate_by_api_key = isolate_by_api_key
+        self.telnyx = TelnyxOperations(app, emulator)
+        self.journal: Journal = emulator.journal
+        self.faults: FaultRegistry = emulator.faults
+        self.api_keys = frozenset(emulator.settings.api_key)
+        self.isolate_by_api_key = emulator.settings.isolate_by_api_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,12 +95,13 @@ class EmulatorMiddleware:
         id_header = (b"x-request-id", request_id.encode())
         path: str = scope["path"]
         if path.startswith(CONTROL_PREFIX) or path in PUBLIC_PATHS:
-            await self._serve(scope, receive, send, id_header, response=None)
+            await self._serve(self.app, scope, receive, send, id_header, None)
             return
         await self._serve_telnyx(scope, receive, send, request_id, id_header)
 
     async def _serve(
         self,
+        app: ASGIApp,
         scope: Scope,
         receive: Receive,
         send: Send,
@@ -126,7 +122,7 @@ class EmulatorMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await app(scope, receive, send_with_id)
         except DroppedConnection:
             raise
         except Exception:
@@ -190,7 +186,9 @@ class EmulatorMiddleware:
                 )
                 return
             scope["emulator.tenant"] = tenant
-            await self._serve(scope, receive_and_record, send, id_header, response)
+            await self._serve(
+                self.telnyx, scope, receive_and_record, send, id_header, response
+            )
         except FaultHeaderError as error:
             response.status = 400
             await send_errors(

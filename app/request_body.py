@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.types import Receive, Scope
 
 from app.errors import BadRequest, InvalidJson, UnsupportedMediaType
 from app.validation import json_type
@@ -43,21 +43,36 @@ def _holds_lone_surrogate(data: Any) -> bool:
     return False
 
 
-async def read_body(request: Request) -> bytes:
+def header(scope: Scope, name: bytes) -> str | None:
+    """The last value of a request header, by its lower-case name."""
+    value = None
+    for key, raw in scope["headers"]:
+        if key == name:
+            value = raw.decode("latin-1")
+    return value
+
+
+async def read_body(scope: Scope, receive: Receive) -> bytes:
     """The raw body; stops reading, and refuses it, once past MAX_BODY_BYTES."""
     too_large = BadRequest(
         f"The request body is larger than {MAX_BODY_BYTES} bytes.", pointer="/"
     )
-    declared = request.headers.get("content-length")
+    declared = header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_large
     chunks = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise too_large
         chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
     return b"".join(chunks)
 
 
@@ -118,7 +133,6 @@ def parse_json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
     return data
 
 
-async def read_json_object(request: Request) -> dict[str, Any]:
-    return parse_json_object(
-        await read_body(request), request.headers.get("content-type")
-    )
+async def read_json_object(scope: Scope, receive: Receive) -> dict[str, Any]:
+    body = await read_body(scope, receive)
+    return parse_json_object(body, header(scope, b"content-type"))
