@@ -20,6 +20,10 @@ PENDING = "requirement-info-pending"
 EXCEPTION = "requirement-info-exception"
 
 
+def _to_json(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def format_time(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, as Telnyx writes `deadline`."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -46,10 +50,28 @@ class Catalog:
 
 @dataclass(slots=True)
 class RequirementValue:
+    """One requirement of a number. Never changed in place: a new value is a new
+    object, which is what lets it keep its rendered JSON."""
+
     requirement_id: str
     field_type: str
     field_value: str | None = None
     rejection_reason: str | None = None
+    _rendered: bytes | None = field(default=None, repr=False, compare=False)
+
+    def supplied(self, value: str) -> "RequirementValue":
+        """This requirement with a new value, clear of any earlier rejection."""
+        return RequirementValue(self.requirement_id, self.field_type, value)
+
+    def rejected(self, reason: str) -> "RequirementValue":
+        return RequirementValue(
+            self.requirement_id, self.field_type, self.field_value, reason
+        )
+
+    def rendered(self) -> bytes:
+        if self._rendered is None:
+            self._rendered = _to_json(self.to_dict())
+        return self._rendered
 
     @property
     def met(self) -> bool:
@@ -93,6 +115,7 @@ class PhoneNumber:
     requirements: list[RequirementValue]
     under_review_since: datetime | None = None
     _rendered: bytes | None = field(default=None, repr=False)
+    _fixed_fields: bytes | None = field(default=None, repr=False)
 
     @property
     def requirements_met(self) -> bool:
@@ -152,9 +175,39 @@ class PhoneNumber:
         }
 
     def rendered(self) -> bytes:
-        """This number as JSON, rendered once per change."""
+        """This number as JSON (the fields of `to_dict`), rendered once per change.
+
+        Reads and writes answer with it on every request, so it is put together
+        from parts that are themselves rendered once: the fields no operation
+        changes, and each requirement. The statuses are enum values, safe as is.
+        """
         if self._rendered is None:
-            self._rendered = json.dumps(
-                self.to_dict(), ensure_ascii=False, separators=(",", ":")
-            ).encode()
+            if self._fixed_fields is None:
+                fixed = self.to_dict()
+                for name in _CHANGING_FIELDS:
+                    del fixed[name]
+                self._fixed_fields = _to_json(fixed)[1:-1]
+            self._rendered = b"".join(
+                (
+                    b"{",
+                    self._fixed_fields,
+                    b',"regulatory_requirements":[',
+                    b",".join(item.rendered() for item in self.requirements),
+                    b'],"requirements_met":',
+                    b"true" if self.requirements_met else b"false",
+                    b',"status":"',
+                    self.status.encode(),
+                    b'","requirements_status":"',
+                    self.requirements_status.encode(),
+                    b'"}',
+                )
+            )
         return self._rendered
+
+
+_CHANGING_FIELDS = (
+    "regulatory_requirements",
+    "requirements_met",
+    "status",
+    "requirements_status",
+)

@@ -102,7 +102,8 @@ def save_number(
     under_review_since: datetime | None,
     requirements: list[RequirementValue],
 ) -> None:
-    """Store one number's new state; every value and the statuses commit together."""
+    """Store one number's new state: its statuses and the values that changed,
+    committed together."""
     value_rows = [
         (
             value.field_value,

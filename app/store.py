@@ -8,7 +8,7 @@ before the in-memory objects that answer reads are touched.
 import hashlib
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app import persistence
@@ -220,9 +220,7 @@ class Store:
         self, tenant: Tenant, number: PhoneNumber, values: dict[str, str]
     ) -> None:
         requirements = [
-            replace(
-                item, field_value=values[item.requirement_id], rejection_reason=None
-            )
+            item.supplied(values[item.requirement_id])
             if item.requirement_id in values
             else item
             for item in number.requirements
@@ -245,6 +243,11 @@ class Store:
         status: str,
         under_review_since: datetime | None,
     ) -> None:
+        changed = [
+            new
+            for new, old in zip(requirements, number.requirements, strict=True)
+            if new is not old
+        ]
         persistence.save_number(
             self.database,
             tenant.key,
@@ -252,7 +255,7 @@ class Store:
             status=status,
             requirements_status=requirements_status,
             under_review_since=under_review_since,
-            requirements=requirements,
+            requirements=changed,
         )
         number.requirements = requirements
         number.requirements_status = requirements_status
@@ -300,7 +303,7 @@ class Store:
                 ]
             )
         requirements = [
-            replace(item, rejection_reason=reason or "Rejected in review.")
+            item.rejected(reason or "Rejected in review.")
             if not rejected or item.requirement_id in rejected
             else item
             for item in number.requirements
