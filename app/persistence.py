@@ -123,8 +123,10 @@ def save_number(
 
 
 def stored_tenants(database: Database) -> list[str]:
-    with Session(database.engine) as session:
-        return list(session.exec(select(FixtureRow.tenant)).all())
+    # Asked on every reset, so straight from the connection: an ORM session costs
+    # more than the rest of a reset.
+    rows = database.connection.execute("SELECT tenant FROM fixtures").fetchall()
+    return [tenant for (tenant,) in rows]
 
 
 def read_tenant(
