@@ -3,7 +3,8 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -12,7 +13,6 @@ from starlette.routing import Match
 
 from app import __version__
 from app.context import Emulator, OpenApiDocument
-from app.db import Database
 from app.errors import (
     ApiError,
     ApiErrorGroup,
@@ -29,6 +29,9 @@ from app.routers.control import create_control_app
 from app.seed import load_fixtures_dir
 from app.settings import Settings
 from app.store import Store
+
+if TYPE_CHECKING:
+    from app.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +119,12 @@ def _openapi_routes(app: FastAPI, document: OpenApiDocument) -> None:
         return Response(document.json, media_type="application/json")
 
 
+def _open_file(path: Path) -> "Database":
+    from app.db import Database
+
+    return Database(path)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """An emulator for these settings; fixtures are checked here, before serving."""
     settings = settings or Settings()
@@ -124,21 +133,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database)
         store = Store(
-            database,
+            None if settings.database is None else _open_file(settings.database),
             fixtures,
             emulator.clock,
             auto_review=settings.auto_review,
             max_isolated_copies=settings.max_isolated_copies,
         )
-        emulator.state_source = store.open(reset=settings.reset)
+        if settings.database is None:
+            emulator.state_source = store.open_in_memory()
+        else:
+            emulator.state_source = store.open(reset=settings.reset)
         emulator.store = store
         app.state.store = store
         try:
             yield
         finally:
-            database.close()
+            store.database.close()
 
     app = FastAPI(
         title="telnyx-emulator",

@@ -1,13 +1,14 @@
 """Writing the state to SQLite and reading it back."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, select
-
-from app.db import Database
 from app.domain import PhoneNumber, RequirementValue
-from app.models import FixtureRow, PhoneNumberRow, RequirementValueRow
 from app.seed import Fixtures, load_fixtures_document
+
+if TYPE_CHECKING:
+    from app.db import Database
+    from app.models import PhoneNumberRow
 
 _DELETE = (
     "DELETE FROM phone_numbers WHERE tenant = ?",
@@ -41,7 +42,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def write_tenant(
-    database: Database, tenant: str, fixtures: Fixtures, numbers: list[PhoneNumber]
+    database: "Database", tenant: str, fixtures: Fixtures, numbers: list[PhoneNumber]
 ) -> None:
     """Replace everything stored for a tenant, in one transaction."""
     number_rows = [
@@ -86,14 +87,14 @@ def write_tenant(
         cursor.executemany(_INSERT_VALUE, value_rows)
 
 
-def delete_tenant(database: Database, tenant: str) -> None:
+def delete_tenant(database: "Database", tenant: str) -> None:
     with database.transaction() as cursor:
         for statement in _DELETE:
             cursor.execute(statement, (tenant,))
 
 
 def save_number(
-    database: Database,
+    database: "Database",
     tenant: str,
     number_id: str,
     *,
@@ -122,7 +123,7 @@ def save_number(
         )
 
 
-def stored_tenants(database: Database) -> list[str]:
+def stored_tenants(database: "Database") -> list[str]:
     # Asked on every reset, so straight from the connection: an ORM session costs
     # more than the rest of a reset.
     rows = database.connection.execute("SELECT tenant FROM fixtures").fetchall()
@@ -130,9 +131,15 @@ def stored_tenants(database: Database) -> list[str]:
 
 
 def read_tenant(
-    database: Database, tenant: str
+    database: "Database", tenant: str
 ) -> tuple[Fixtures, list[PhoneNumber]] | None:
     """A tenant's fixtures and numbers as stored, or None if nothing is."""
+    # Imported here, not at the top: SQLAlchemy's import is the slowest part of a
+    # start, and the default in-memory database never needs reading back.
+    from sqlmodel import Session, col, select
+
+    from app.models import FixtureRow, PhoneNumberRow, RequirementValueRow
+
     with Session(database.engine) as session:
         fixture_row = session.get(FixtureRow, tenant)
         if fixture_row is None:
@@ -165,7 +172,7 @@ def read_tenant(
 
 
 def _number_from_row(
-    row: PhoneNumberRow, requirements: list[RequirementValue]
+    row: "PhoneNumberRow", requirements: list[RequirementValue]
 ) -> PhoneNumber:
     since = row.under_review_since
     return PhoneNumber(

@@ -10,10 +10,10 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from app import persistence
 from app.clock import Clock
-from app.db import Database
 from app.domain import (
     EXCEPTION,
     PENDING,
@@ -30,8 +30,12 @@ from app.errors import (
     MissingAssociation,
     ResourceNotFound,
 )
+from app.opening import OpeningDatabase
 from app.seed import Fixtures, build_numbers
 from app.validation import is_uuid, validate_requirement_updates
+
+if TYPE_CHECKING:
+    from app.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +68,15 @@ class NotUnderReview(Exception):
 class Store:
     def __init__(
         self,
-        database: Database,
+        database: "Database | None",
         baseline: Fixtures,
         clock: Clock,
         *,
         auto_review: float | None = None,
         max_isolated_copies: int = 64,
     ) -> None:
-        self.database = database
+        self._database = database
+        self._opening: OpeningDatabase | None = None
         self.baseline = baseline
         self.clock = clock
         self.auto_review = (
@@ -80,6 +85,37 @@ class Store:
         self.max_isolated_copies = max_isolated_copies
         self._tenants: OrderedDict[str, Tenant] = OrderedDict()
         self._next_due: datetime | None = None
+
+    @property
+    def database(self) -> "Database":
+        """The database, once open: writes wait here while it is being opened."""
+        if self._database is None:
+            if self._opening is None:
+                raise RuntimeError("the store has no database")
+            self._database = self._opening.result()
+        return self._database
+
+    def open_in_memory(self) -> str:
+        """Seed a new in-memory database from the fixtures, serving reads at once.
+
+        The database itself is opened and seeded in a thread (see app.opening).
+        """
+        numbers = build_numbers(self.baseline, self.clock.now())
+        self._tenants[SHARED_TENANT] = Tenant.build(
+            SHARED_TENANT, self.baseline, numbers
+        )
+        self._reschedule()
+        baseline = self.baseline
+
+        def open_and_seed() -> "Database":
+            from app.db import Database
+
+            database = Database(None)
+            persistence.write_tenant(database, SHARED_TENANT, baseline, numbers)
+            return database
+
+        self._opening = OpeningDatabase(open_and_seed)
+        return baseline.source
 
     def open(self, *, reset: bool) -> str:
         """Load the stored state, or seed it from the fixtures; says which."""
