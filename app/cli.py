@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.server import EmulatorServer
 
     try:
-        server = EmulatorServer(settings)
+        server = EmulatorServer(settings, freeze_heap=True)
     except FixtureError as error:
         print(f"telnyx-emulator: cannot load the fixtures:\n{error}", file=sys.stderr)
         return EXIT_BAD_FIXTURES

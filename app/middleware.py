@@ -34,7 +34,16 @@ from app.store import SHARED_TENANT, tenant_key
 logger = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator"
+# A posted fixture document may hold far more than a PATCH; still, not without end.
+MAX_CONTROL_BODY_BYTES = 16 * 1024 * 1024
 PUBLIC_PATHS = frozenset({"/openapi.yml", "/openapi.json"})
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit():
+            return int(value)
+    return 0
 
 
 def _request_id() -> str:
@@ -105,6 +114,13 @@ class EmulatorMiddleware:
         id_header = (b"x-request-id", request_id.encode())
         path: str = scope["path"]
         if path.startswith(CONTROL_PREFIX) or path in PUBLIC_PATHS:
+            if _declared_length(scope) > MAX_CONTROL_BODY_BYTES:
+                too_large = BadRequest(
+                    f"The request body is larger than {MAX_CONTROL_BODY_BYTES} bytes.",
+                    pointer="/",
+                )
+                await send_errors(send, [too_large], [id_header])
+                return
             await self._serve(self.app, scope, receive, send, id_header, None)
             return
         await self._serve_telnyx(scope, receive, send, request_id, id_header)

@@ -113,8 +113,11 @@ def parse_json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
             pointer="/",
         ) from None
     except ValueError as error:
+        reason = str(error)
+        if "int_max_str_digits" in reason:
+            reason = "a number has more digits than the 4300 accepted"
         raise InvalidJson(
-            f"The body is not valid JSON: {error}.", pointer="/"
+            f"The body is not valid JSON: {reason}.", pointer="/"
         ) from None
     except RecursionError:
         raise InvalidJson("The body is nested too deeply.", pointer="/") from None

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from app.journal import JOURNAL_BODY_LIMIT
+from app.middleware import MAX_CONTROL_BODY_BYTES
 from app.request_body import MAX_BODY_BYTES
 from tests.conftest import REPO_ROOT, contract_client
 from tests.contract import check_error_envelope
@@ -260,3 +261,20 @@ def test_error_body_carries_no_stack_trace_or_path(
     assert response.status_code == status
     check_error_envelope(response.json())
     assert [marker for marker in LEAK_MARKERS if marker in response.text] == []
+
+
+def test_control_body_declared_too_large_answered_before_body_sent(
+    emulator: EmulatorProcess,
+) -> None:
+    head = build_request(
+        "POST",
+        b"/_emulator/fixtures",
+        authorization=[],
+        extra=(f"Content-Length: {MAX_CONTROL_BODY_BYTES + 1}".encode(),),
+        length=False,
+    )
+
+    answer = exchange(emulator.port, head)
+
+    assert answer.status == 400
+    assert json.loads(answer.body)["errors"][0]["code"] == "10015"
