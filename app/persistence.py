@@ -102,25 +102,34 @@ def save_number(
     requirements_status: str,
     under_review_since: datetime | None,
     requirements: list[RequirementValue],
+    statuses_changed: bool = True,
 ) -> None:
-    """Store one number's new state: its statuses and the values that changed,
-    committed together."""
-    value_rows = [
+    """Store one number's new state: the values that changed, and its statuses
+    when they changed, committed together."""
+    statements: list[tuple[str, tuple[object, ...]]] = [
         (
-            value.field_value,
-            value.rejection_reason,
-            tenant,
-            number_id,
-            value.requirement_id,
+            _UPDATE_VALUE,
+            (
+                value.field_value,
+                value.rejection_reason,
+                tenant,
+                number_id,
+                value.requirement_id,
+            ),
         )
         for value in requirements
     ]
+    if statuses_changed:
+        statuses = (status, requirements_status, _iso(under_review_since))
+        statements.append((_UPDATE_NUMBER, (*statuses, tenant, number_id)))
+    if len(statements) == 1:
+        # One statement is atomic on its own; a transaction around it would
+        # cost more than the update itself.
+        database.connection.execute(*statements[0])
+        return
     with database.transaction() as cursor:
-        cursor.executemany(_UPDATE_VALUE, value_rows)
-        cursor.execute(
-            _UPDATE_NUMBER,
-            (status, requirements_status, _iso(under_review_since), tenant, number_id),
-        )
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
 
 
 def stored_tenants(database: "Database") -> list[str]:

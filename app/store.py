@@ -267,7 +267,12 @@ class Store:
             status = UNDER_REVIEW
         else:
             status = PENDING
-        since = self.clock.now() if status == UNDER_REVIEW else None
+        if status != UNDER_REVIEW:
+            since = None
+        elif number.requirements_status == UNDER_REVIEW:
+            since = number.under_review_since  # the review goes on
+        else:
+            since = self.clock.now()
         self._commit(tenant, number, requirements, status, number.status, since)
 
     def _commit(
@@ -292,6 +297,8 @@ class Store:
             requirements_status=requirements_status,
             under_review_since=under_review_since,
             requirements=changed,
+            statuses_changed=(status, requirements_status, under_review_since)
+            != (number.status, number.requirements_status, number.under_review_since),
         )
         number.requirements = requirements
         number.requirements_status = requirements_status
