@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +26,12 @@ class Tally:
     """Sample weights (seconds) per frame, per package, and per caller pair."""
 
     frames: list[dict[str, Any]]
-    own: Counter[str] = field(default_factory=Counter)
-    total: Counter[str] = field(default_factory=Counter)
-    areas: Counter[str] = field(default_factory=Counter)
-    callers: Counter[tuple[str, str]] = field(default_factory=Counter)
+    own: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    total: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    areas: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    callers: defaultdict[tuple[str, str], float] = field(
+        default_factory=lambda: defaultdict(float)
+    )
     seconds: float = 0.0
     samples: int = 0
     threads: list[str] = field(default_factory=list)
@@ -94,13 +96,19 @@ def summarize(profile_path: Path, top: int = TOP) -> str:
         "",
         "self time by package:",
     ]
-    lines += [_share(w, data, name) for name, w in data.areas.most_common(top)]
+    lines += [_share(w, data, name) for name, w in top_items(data.areas, top)]
     lines += ["", f"top {top} functions by self time (← most frequent caller):"]
-    lines += [_with_caller(name, w, data) for name, w in data.own.most_common(top)]
+    lines += [_with_caller(name, w, data) for name, w in top_items(data.own, top)]
     lines += ["", f"top {top} emulator functions (app/) by total time:"]
-    own_code = [(n, w) for n, w in data.total.most_common() if "(app/" in n]
+    own_code = [(n, w) for n, w in top_items(data.total) if "(app/" in n]
     lines += [_share(w, data, name) for name, w in own_code[:top]]
     return "\n".join(lines)
+
+
+def top_items(weights: dict[str, float], count: int | None = None) -> list[Any]:
+    """(key, weight) pairs, heaviest first."""
+    ranked = sorted(weights.items(), key=lambda pair: pair[1], reverse=True)
+    return ranked if count is None else ranked[:count]
 
 
 def _share(weight: float, data: Tally, text: str) -> str:
