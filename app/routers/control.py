@@ -25,7 +25,7 @@ from app.seed import FixtureError, load_fixtures_document
 from app.store import SHARED_TENANT, NotUnderReview, tenant_key
 
 
-def _emulator(request: Request) -> Emulator:
+async def _emulator(request: Request) -> Emulator:
     emulator: Emulator = request.app.state.emulator
     return emulator
 
@@ -33,7 +33,7 @@ def _emulator(request: Request) -> Emulator:
 EmulatorDep = Annotated[Emulator, Depends(_emulator)]
 
 
-def _require_control_token(request: Request, emulator: EmulatorDep) -> None:
+async def _require_control_token(request: Request, emulator: EmulatorDep) -> None:
     expected = emulator.settings.control_token
     if expected is None:
         return
