@@ -21,6 +21,7 @@ from app.errors import (
     InvalidParameterType,
     MethodNotAllowed,
     ResourceNotFound,
+    UnexpectedError,
     render_errors,
 )
 from app.middleware import DroppedConnectionFilter, EmulatorMiddleware
@@ -83,6 +84,12 @@ async def _http_error(request: Request, error: Exception) -> Response:
         problem.headers = {"Allow": allowed}
         return _error_response([problem])
     return _error_response([BadRequest(f"{where}: {error.detail}")])
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    return _error_response(
+        [UnexpectedError("An unexpected error occurred in the emulator.")]
+    )
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:
@@ -197,6 +204,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     control = create_control_app(emulator)
     for exception_class, handler in EXCEPTION_HANDLERS.items():
         control.add_exception_handler(exception_class, handler)
+    # The mounted app has error middleware of its own, which would answer a failure
+    # in plain text; this answers it in the envelope, and the front logs it.
+    control.add_exception_handler(Exception, _unexpected_error)
     app.mount("/_emulator", control)
     _quiet_dropped_connections()
     return app

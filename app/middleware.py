@@ -156,7 +156,9 @@ class EmulatorMiddleware:
                 "unexpected error answering %s %s", scope["method"], scope["path"]
             )
             if started:
-                raise
+                # The mounted control app answered it already, in the envelope
+                # (see app.main); the error is logged here, once.
+                return
             await send_errors(
                 send_with_id,
                 [UnexpectedError("An unexpected error occurred in the emulator.")],

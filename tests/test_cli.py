@@ -225,3 +225,21 @@ def test_main_rejects_a_database_it_cannot_open(
     assert "cannot open the database: /proc/no-such-folder/state.db" in (
         capsys.readouterr().err
     )
+
+
+def test_unexpected_failure_in_control_api_is_500_in_the_envelope(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = tmp_path / "state.db"
+    with run_emulator(database=database) as emulator:
+        with sqlite3.connect(database) as outside:
+            outside.execute("DROP TABLE phone_numbers")
+
+        response = httpx.post(emulator.base_url + "/_emulator/reset")
+
+    assert response.status_code == 500
+    error = response.json()["errors"][0]
+    assert (error["code"], error["title"]) == ("10007", "Unexpected error")
+    assert "Traceback" not in response.text
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.name for r in logged] == ["app.middleware"]
