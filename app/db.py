@@ -59,10 +59,6 @@ class Database:
             raise
         cursor.execute("COMMIT")
 
-    def integrity_ok(self) -> bool:
-        row = self.connection.execute("PRAGMA integrity_check").fetchone()
-        return bool(row) and row[0] == "ok"
-
     def close(self) -> None:
         self.connection.close()
         self.engine.dispose()

@@ -182,7 +182,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else:
             emulator.state_source = store.open(reset=settings.reset)
         emulator.store = store
-        app.state.store = store
         try:
             yield
         finally:

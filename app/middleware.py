@@ -28,12 +28,12 @@ from app.faults import (
     parse_fault_header,
 )
 from app.journal import JOURNAL_BODY_LIMIT, Journal, JournalEntry
+from app.route_path import CONTROL_PREFIX
 from app.routers.numbers import TelnyxOperations
 from app.store import SHARED_TENANT, tenant_key
 
 logger = logging.getLogger(__name__)
 
-CONTROL_PREFIX = "/_emulator"
 # A posted fixture document may hold far more than a PATCH; still, not without end.
 MAX_CONTROL_BODY_BYTES = 16 * 1024 * 1024
 PUBLIC_PATHS = frozenset({"/openapi.yml", "/openapi.json"})
