@@ -24,6 +24,7 @@ import json
 import math
 import os
 import random
+import socket
 import sqlite3
 import threading
 import time
@@ -41,6 +42,7 @@ from tests.emulator_process import (
     name_patch,
     write_load_fixtures,
 )
+from tests.raw_http import build_request
 
 CLIENTS = int(os.environ.get("EMULATOR_LOAD_CLIENTS", "32"))
 FULL_PATCHES = int(os.environ.get("EMULATOR_LOAD_PATCHES", "100"))
@@ -346,3 +348,45 @@ def test_concurrent_patches_keep_last_acknowledged_write_at_full_size(
 
     assert figures["patches"] == CLIENTS * FULL_PATCHES
     print(f"load figures: {figures}")
+
+
+def test_patch_whose_body_arrives_across_a_reset_lands_in_the_state_served(
+    tmp_path: Path,
+) -> None:
+    """A reset between a PATCH's headers and the end of its body.
+
+    The write is acknowledged, so it must be what the next read serves and what
+    the database file holds, not a change to the state the reset threw away.
+    """
+    (number_id,) = write_load_fixtures(tmp_path / "fixtures", 1)
+    database_path = tmp_path / "state.db"
+    arguments = ["--fixtures", str(tmp_path / "fixtures"), "--api-key", API_KEY]
+    arguments += ["--database", str(database_path)]
+    body = name_patch("written across a reset")
+    request = build_request(
+        "PATCH",
+        f"{PATH}/{number_id}".encode(),
+        body,
+        authorization=[f"Bearer {API_KEY}".encode()],
+    )
+    with EmulatorProcess(*arguments, log_path=tmp_path / "emulator.log") as emulator:
+        connection = socket.create_connection(("127.0.0.1", emulator.port), 20.0)
+        with connection:
+            connection.sendall(request[: -len(body)] + body[:10])
+            # The server has the headers and is waiting for the rest of the body.
+            time.sleep(0.3)
+            control = LoadClient(emulator.port, ClientRecord(), control=True)
+            assert control.call("POST", "/_emulator/reset")[0] == 200
+            control.close()
+            connection.sendall(body[10:])
+            answer = connection.makefile("rb").read()
+        assert answer.startswith(b"HTTP/1.1 200 ")
+        reader = LoadClient(emulator.port, ClientRecord())
+        status, served = reader.call("GET", f"{PATH}/{number_id}")
+        reader.close()
+        stored = stored_names(database_path, [number_id])
+        assert emulator.alarms() == []
+
+    assert status == 200
+    assert name_of(served["data"]) == "written across a reset"
+    assert stored == {number_id: "written across a reset"}

@@ -40,13 +40,22 @@ MAX_PAGE_NUMBER = 1_000_000
 
 @dataclass(slots=True)
 class Call:
-    """One request to a Telnyx operation, with the state it acts on."""
+    """One request to a Telnyx operation, and the store it acts on."""
 
     scope: Scope
     receive: Receive
     store: Store
-    tenant: Tenant
     number_id: str
+
+    def tenant(self) -> Tenant:
+        """The caller's state as of now, with whatever has fallen due applied.
+
+        Operations ask for it only after their last await: a reset while a body
+        is still arriving replaces the tenant, and a write to the one it replaced
+        would reach the database but never be served.
+        """
+        self.store.tick(self.store.clock.now())
+        return self.store.tenant(self.scope.get("emulator.tenant", ""))
 
     def query(self) -> dict[str, str]:
         pairs = parse_qsl(self.scope["query_string"].decode("latin-1"), True)
@@ -85,7 +94,7 @@ async def list_number_order_phone_numbers(call: Call) -> Answer:
     query = call.query()
     page_number = _page_parameter(query, "page[number]", 1, MAX_PAGE_NUMBER)
     page_size = _page_parameter(query, "page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    numbers = call.store.list_numbers(call.tenant, query.get("filter[country_code]"))
+    numbers = call.store.list_numbers(call.tenant(), query.get("filter[country_code]"))
     start = (page_number - 1) * page_size
     page = numbers[start : start + page_size]
     meta = {
@@ -105,13 +114,13 @@ async def list_number_order_phone_numbers(call: Call) -> Answer:
 
 async def get_number_order_phone_number(call: Call) -> Answer:
     """Get an existing phone number in number order."""
-    return _data(call.store.get_number(call.tenant, call.number_id).rendered())
+    return _data(call.store.get_number(call.tenant(), call.number_id).rendered())
 
 
 async def update_number_order_phone_number(call: Call) -> Answer:
     """Update requirements for a single phone number within a number order."""
     body = await read_json_object(call.scope, call.receive)
-    number = call.store.update_requirements(call.tenant, call.number_id, body)
+    number = call.store.update_requirements(call.tenant(), call.number_id, body)
     return _data(number.rendered())
 
 
@@ -127,7 +136,9 @@ async def update_number_order_phone_number_requirement_group(call: Call) -> Answ
             f"requirement_group_id must be a string, not {json_type(group_id)}.",
             pointer=pointer,
         )
-    number = call.store.attach_requirement_group(call.tenant, call.number_id, group_id)
+    number = call.store.attach_requirement_group(
+        call.tenant(), call.number_id, group_id
+    )
     rendered = json.dumps(
         number.to_requirement_group_dict(), ensure_ascii=False, separators=(",", ":")
     )
@@ -209,7 +220,5 @@ class TelnyxOperations:
                 headers={"Allow": allowed},
             )
         store = self.emulator.ready_store
-        store.tick(store.clock.now())
-        tenant = store.tenant(scope.get("emulator.tenant", ""))
         number_id = path_parameter(match.group(1)) if match.groups() else ""
-        return await operation(Call(scope, receive, store, tenant, number_id))
+        return await operation(Call(scope, receive, store, number_id))
