@@ -13,6 +13,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from app.context import Emulator
+from app.http_protocol import EnvelopeHttpToolsProtocol
 from app.main import create_app
 from app.settings import Settings
 
@@ -64,7 +65,7 @@ class EmulatorServer(uvicorn.Server):
             host=settings.host,
             port=settings.port,
             loop=_loop(),
-            http="httptools",
+            http=EnvelopeHttpToolsProtocol,
             lifespan="on",
             log_level=settings.log_level,
             access_log=settings.access_log,

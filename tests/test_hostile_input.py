@@ -10,10 +10,11 @@ error, and the state (every number, the catalogue counts, the clock and the arme
 faults) as it was before.
 
 Requests that break HTTP itself (a NUL or raw non-ASCII byte in the request line,
-a negative Content-Length) never reach the emulator: uvicorn answers them 400 with
-a plain-text body, outside Telnyx's envelope. No HTTP client sends them (a client
-percent-encodes a NUL or unicode in an id, and those cases are in the catalogue);
-the second group pins what uvicorn answers.
+a negative Content-Length) never reach the ASGI app: the HTTP parser refuses them,
+and the emulator's protocol (app/http_protocol.py) answers 400 10015 in Telnyx's
+envelope. No HTTP client sends them (a client percent-encodes a NUL or unicode in
+an id, and those cases are in the first catalogue); the second group pins that
+answer.
 """
 
 import json
@@ -379,7 +380,7 @@ CATALOGUE: dict[str, Case] = {
     ),
 }
 
-# Requests that are not HTTP: uvicorn refuses them before the emulator sees them.
+# Requests that are not HTTP: the parser refuses them before the app sees them.
 PROTOCOL_CATALOGUE: dict[str, bytes] = {
     "raw-nul-in-path": get(LIST_PATH + b"/a\x00b"),
     "raw-unicode-in-path": get(LIST_PATH + "/é☃".encode()),
@@ -468,7 +469,10 @@ def test_broken_http_is_refused_by_the_server_and_changes_nothing(
 
     answer = exchange(emulator.port, sent)
 
-    assert (answer.status, answer.body) == (400, b"Invalid HTTP request received.")
+    assert (answer.status, answer.headers["content-type"]) == (400, "application/json")
+    (error,) = json.loads(answer.body)["errors"]
+    assert (error["code"], error["title"]) == ("10015", "Bad Request")
+    assert "not valid HTTP/1.1" in error["detail"]
     assert dump(emulator.base_url) == before
 
 
