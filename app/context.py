@@ -52,6 +52,9 @@ class Emulator:
     store: Store | None = None
     state_source: str = ""
     started_at: float = field(default_factory=time)
+    # Where the server listens, once it does: with --port 0 the port is the
+    # system's choice, which the settings cannot tell.
+    base_url: str | None = None
 
     def __post_init__(self) -> None:
         self.journal = Journal(self.settings.journal_size)

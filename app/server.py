@@ -84,6 +84,7 @@ class EmulatorServer(uvicorn.Server):
         if not self.started or not self.servers:
             return
         _, self.port = self.servers[0].sockets[0].getsockname()[:2]
+        self.emulator.base_url = f"http://{self.config.host}:{self.port}"
         store = self.emulator.ready_store
         count = sum(len(t.numbers) for t in store.tenants)
         source = self.emulator.state_source

@@ -89,7 +89,7 @@ def test_get_health_answers_ok(control: httpx.Client) -> None:
 
 
 def test_get_info_describes_version_contract_fixtures_and_counts(
-    control: httpx.Client,
+    control: httpx.Client, telnyx_emulator: EmulatorHandle
 ) -> None:
     openapi_text = (REPO_ROOT / "openapi.yml").read_text(encoding="utf-8")
     expected = fixture_counts()
@@ -99,6 +99,7 @@ def test_get_info_describes_version_contract_fixtures_and_counts(
     assert response.status_code == 200
     info = response.json()
     assert info["version"] == __version__
+    assert info["listening_on"] == telnyx_emulator.base_url
     assert info["openapi"] == {
         "version": str(yaml.safe_load(openapi_text)["info"]["version"]),
         "sha256": hashlib.sha256(openapi_text.encode()).hexdigest(),

@@ -90,6 +90,7 @@ async def info(emulator: EmulatorDep) -> dict[str, Any]:
             "version": emulator.openapi.version,
             "sha256": emulator.openapi.sha256,
         },
+        "listening_on": emulator.base_url,
         "fixtures": store.baseline.source,
         "state_loaded_from": emulator.state_source,
         "database": store.database.description,
