@@ -78,7 +78,7 @@ def write_tenant(
         for number in numbers
         for position, value in enumerate(number.requirements)
     ]
-    document = fixtures.document.model_dump_json()
+    document = fixtures.document_json
     with database.transaction() as cursor:
         for statement in _DELETE:
             cursor.execute(statement, (tenant,))

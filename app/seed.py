@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +40,24 @@ class FixtureError(Exception):
     """A fixture document or folder that cannot be loaded; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Fixtures:
-    """A checked fixture document, and a description of where it came from."""
+    """A checked fixture document, and a description of where it came from.
+
+    A document never changes once loaded, so what every reset needs of it (the
+    catalogue, the JSON stored beside the numbers) is worked out once.
+    """
 
     document: FixtureDocument
     source: str
 
-    @property
+    @cached_property
     def catalog(self) -> Catalog:
         return Catalog.from_document(self.document)
+
+    @cached_property
+    def document_json(self) -> str:
+        return self.document.model_dump_json()
 
 
 def load_fixtures_dir(folder: Path) -> Fixtures:
