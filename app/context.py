@@ -3,10 +3,10 @@
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from time import time
-
-import yaml
+from typing import Any
 
 from app.clock import Clock
 from app.faults import FaultRegistry
@@ -15,30 +15,43 @@ from app.seed import Fixtures
 from app.settings import Settings
 from app.store import Store
 
-# libyaml's parser, where PyYAML was built with it: the pure-Python one takes
-# most of a second over openapi.yml, which start-up cannot afford.
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OpenApiDocument:
-    """openapi.yml as served: its text, and the same as JSON."""
+    """openapi.yml as served: its text, and the same as JSON.
+
+    The text is read at start, so a missing file stops it; the YAML is parsed
+    when first asked for, since only the contract routes and /_emulator/info
+    need it and PyYAML's import and parse would lengthen every start.
+    """
 
     text: str
-    json: bytes
-    version: str
-    sha256: str
 
     @classmethod
     def read(cls, path: Path) -> "OpenApiDocument":
-        text = path.read_text(encoding="utf-8")
-        parsed = yaml.load(text, Loader=_YamlLoader)
-        return cls(
-            text=text,
-            json=json.dumps(parsed).encode(),
-            version=str(parsed.get("info", {}).get("version", "")),
-            sha256=hashlib.sha256(text.encode()).hexdigest(),
-        )
+        return cls(path.read_text(encoding="utf-8"))
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    @cached_property
+    def _parsed(self) -> dict[str, Any]:
+        import yaml
+
+        # libyaml's parser, where PyYAML was built with it: the pure-Python one
+        # takes most of a second over openapi.yml.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        parsed: dict[str, Any] = yaml.load(self.text, Loader=loader)
+        return parsed
+
+    @cached_property
+    def json(self) -> bytes:
+        return json.dumps(self._parsed).encode()
+
+    @cached_property
+    def version(self) -> str:
+        return str(self._parsed.get("info", {}).get("version", ""))
 
 
 @dataclass(slots=True)
