@@ -214,11 +214,17 @@ def free_port() -> int:
 
 
 def child_environment() -> dict[str, str]:
-    """This environment without TELNYX_EMULATOR_*, so defaults apply."""
+    """This environment without TELNYX_EMULATOR_*, so defaults apply.
+
+    PYTHONDONTWRITEBYTECODE goes too: with it, an editable install compiles the
+    emulator's sources on every start, which no user's second start does (pip
+    compiles a regular install, and Python caches an editable one's bytecode).
+    The first start of each server caches it; the timed starts come later.
+    """
     return {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("TELNYX_EMULATOR_")
+        if not key.startswith("TELNYX_EMULATOR_") and key != "PYTHONDONTWRITEBYTECODE"
     }
 
 
