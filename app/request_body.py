@@ -52,14 +52,17 @@ def header(scope: Scope, name: bytes) -> str | None:
     return value
 
 
-async def read_body(scope: Scope, receive: Receive) -> bytes:
-    """The raw body; stops reading, and refuses it, once past MAX_BODY_BYTES."""
-    too_large = BadRequest(
+def _too_large() -> BadRequest:
+    return BadRequest(
         f"The request body is larger than {MAX_BODY_BYTES} bytes.", pointer="/"
     )
+
+
+async def read_body(scope: Scope, receive: Receive) -> bytes:
+    """The raw body; stops reading, and refuses it, once past MAX_BODY_BYTES."""
     declared = header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
+        raise _too_large()
     chunks = []
     size = 0
     while True:
@@ -69,7 +72,7 @@ async def read_body(scope: Scope, receive: Receive) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise too_large
+            raise _too_large()
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
