@@ -183,28 +183,6 @@ class ServiceUnavailable(ApiError):
     status, code, title = 503, "10007", "Unexpected error"
 
 
-ERROR_CATALOGUE: tuple[type[ApiError], ...] = (
-    AuthenticationFailed,
-    ResourceNotFound,
-    InvalidJson,
-    BadRequest,
-    UnsupportedMediaType,
-    InvalidParameterType,
-    MissingParameter,
-    InvalidId,
-    MissingAssociation,
-    DuplicateResource,
-    AssociatedResourceMissing,
-    InvalidEnumValue,
-    ValueOutOfRange,
-    InvalidValue,
-    MethodNotAllowed,
-    TooManyRequests,
-    UnexpectedError,
-    ServiceUnavailable,
-)
-
-
 def render_errors(errors: Sequence[ApiError]) -> bytes:
     """The JSON body Telnyx sends for these errors."""
     return json.dumps({"errors": [error.to_dict() for error in errors]}).encode()
