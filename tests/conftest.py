@@ -19,6 +19,16 @@ FIXTURES_DIR = REPO_ROOT / "fixtures"
 EXAMPLE_NUMBER_ID = "dc8e4d67-33a0-4cbb-af74-7b58f05bd494"
 EXAMPLE_REQUIREMENT_ID = "8ffb3622-7c6b-4ccc-b65f-7a3dc0099576"
 EXAMPLE_ADDRESS_ID = "45f45a04-b4be-4592-95b1-9306b9db2b21"
+# The documentation example's one missing requirement, supplied.
+SUPPLY_ADDRESS = {
+    "regulatory_requirements": [
+        {"requirement_id": EXAMPLE_REQUIREMENT_ID, "field_value": EXAMPLE_ADDRESS_ID}
+    ]
+}
+# A German local number of the default fixtures and its textual requirement (the
+# company name: 2 to 100 characters, any of them).
+DE_LOCAL_ID = "89cb1ec4-3d07-583e-87e0-4f8e18c3abb5"
+DE_NAME_REQUIREMENT = "69364478-3c94-4c69-ae0c-4ba0d4f2af00"
 
 
 def contract_client(base_url: str, api_key: str | None = "test-key") -> httpx.Client:

@@ -19,14 +19,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tests.conftest import FIXTURES_DIR
+from tests.conftest import DE_NAME_REQUIREMENT, FIXTURES_DIR
 
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 READY_LINE = re.compile(r"telnyx-emulator ready on http://([^:\s]+):(\d+) ")
 
-# A textual requirement of the default fixtures: 2 to 100 characters, any of them.
-NAME_REQUIREMENT = "69364478-3c94-4c69-ae0c-4ba0d4f2af00"
 LOAD_NAMESPACE = uuid.UUID("5b0e8f0c-6a47-4f61-9a51-3f2b6f3c2d10")
 
 # What a log must never hold, whatever the load: a crash or SQLite refusing a write.
@@ -134,7 +132,7 @@ def write_load_fixtures(folder: Path, count: int) -> list[str]:
             "country_code": "DE",
             "phone_number_type": "local",
             "locality": "Berlin",
-            "regulatory_requirements": [{"requirement_id": NAME_REQUIREMENT}],
+            "regulatory_requirements": [{"requirement_id": DE_NAME_REQUIREMENT}],
         }
         for index, number_id in enumerate(ids)
     ]
@@ -147,7 +145,7 @@ def name_patch(value: str) -> bytes:
     """A PATCH body giving a load number's one requirement this value."""
     body = {
         "regulatory_requirements": [
-            {"requirement_id": NAME_REQUIREMENT, "field_value": value}
+            {"requirement_id": DE_NAME_REQUIREMENT, "field_value": value}
         ]
     }
     return json.dumps(body).encode()

@@ -19,13 +19,12 @@ import pytest
 from app.journal import JOURNAL_BODY_LIMIT
 from app.middleware import MAX_CONTROL_BODY_BYTES
 from app.request_body import MAX_BODY_BYTES
-from tests.conftest import REPO_ROOT, contract_client
+from tests.conftest import DE_LOCAL_ID, DE_NAME_REQUIREMENT, REPO_ROOT, contract_client
 from tests.contract import check_error_envelope
 from tests.emulator_process import EmulatorProcess
 from tests.raw_http import build_request, exchange
 
-NUMBER_PATH = "/v2/number_order_phone_numbers/89cb1ec4-3d07-583e-87e0-4f8e18c3abb5"
-NAME_REQUIREMENT = "69364478-3c94-4c69-ae0c-4ba0d4f2af00"
+NUMBER_PATH = f"/v2/number_order_phone_numbers/{DE_LOCAL_ID}"
 # Long enough that the journal shows its last four characters, and no more.
 API_KEY = "KEY-api-0123456789-abcdefghij-SECRET"
 CONTROL_TOKEN = "CTL-control-0123456789-abcdefghij-SECRET"
@@ -207,7 +206,7 @@ def test_image_binds_all_interfaces() -> None:
 
 FAULT_500 = {"X-Emulator-Fault": "status=500"}
 FAULT_503 = {"X-Emulator-Fault": "status=503"}
-MISSING_VALUE = {"regulatory_requirements": [{"requirement_id": NAME_REQUIREMENT}]}
+MISSING_VALUE = {"regulatory_requirements": [{"requirement_id": DE_NAME_REQUIREMENT}]}
 REVIEW_PATH = "/_emulator/number_order_phone_numbers/x/review"
 ERROR_REQUESTS = [
     pytest.param("GET", NUMBER_PATH, {}, None, None, 401, id="no-credentials"),

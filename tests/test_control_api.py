@@ -18,11 +18,12 @@ from app.journal import JOURNAL_BODY_LIMIT
 from app.seed import FixtureError, load_fixtures_dir
 from app.testing import EmulatorHandle, run_emulator
 from tests.conftest import (
-    EXAMPLE_ADDRESS_ID,
+    DE_LOCAL_ID,
+    DE_NAME_REQUIREMENT,
     EXAMPLE_NUMBER_ID,
-    EXAMPLE_REQUIREMENT_ID,
     FIXTURES_DIR,
     REPO_ROOT,
+    SUPPLY_ADDRESS,
     contract_client,
 )
 from tests.control_support import (
@@ -33,15 +34,8 @@ from tests.control_support import (
 )
 
 CONTROL_TOKEN = "control-token-for-tests"
-DE_LOCAL_ID = "89cb1ec4-3d07-583e-87e0-4f8e18c3abb5"
-DE_NAME_REQUIREMENT = "69364478-3c94-4c69-ae0c-4ba0d4f2af00"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 NUMBER_PATH = f"/number_order_phone_numbers/{EXAMPLE_NUMBER_ID}"
-SUPPLY_ADDRESS = {
-    "regulatory_requirements": [
-        {"requirement_id": EXAMPLE_REQUIREMENT_ID, "field_value": EXAMPLE_ADDRESS_ID}
-    ]
-}
 CONTROL_OPERATIONS = [
     ("GET", "/info"),
     ("POST", "/reset"),

@@ -13,11 +13,10 @@ import telnyx
 from telnyx import Telnyx
 
 from app.testing import EmulatorHandle
-from tests.conftest import EXAMPLE_NUMBER_ID
+from tests.conftest import DE_LOCAL_ID, EXAMPLE_NUMBER_ID
 from tests.contract import check_response
 
 NUMBER_PATH = f"/number_order_phone_numbers/{EXAMPLE_NUMBER_ID}"
-DE_LOCAL_ID = "89cb1ec4-3d07-583e-87e0-4f8e18c3abb5"
 FAULT_HEADER = "X-Emulator-Fault"
 RATE_LIMIT_HEADERS = {
     "retry-after",

@@ -25,17 +25,16 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import DE_LOCAL_ID, DE_NAME_REQUIREMENT
 from tests.contract import check_response
 from tests.emulator_process import EmulatorProcess
 from tests.raw_http import REPLY_TIMEOUT, Answer, build_request, exchange
 
 API_KEY = "hostile-input-key"
-NUMBER = "89cb1ec4-3d07-583e-87e0-4f8e18c3abb5"
-NAME_REQUIREMENT = "69364478-3c94-4c69-ae0c-4ba0d4f2af00"
 GB_NUMBER = "98ff6eac-ed42-5885-aff7-38fdc8fde70e"
 GB_COMPANY_REQUIREMENT = "82abe520-b3ea-4b6e-88a9-82e6fa10a52c"
 UNKNOWN_REQUIREMENT = "00000000-0000-4000-8000-000000000000"
-NUMBER_PATH = f"/v2/number_order_phone_numbers/{NUMBER}".encode()
+NUMBER_PATH = f"/v2/number_order_phone_numbers/{DE_LOCAL_ID}".encode()
 LIST_PATH = b"/v2/number_order_phone_numbers"
 TEN_MB = 10 * 1024 * 1024
 # What an error body must never hold: a Python stack frame, a source file, a path.
@@ -43,7 +42,7 @@ LEAK_MARKERS = ("Traceback", 'File "', ".py", "site-packages", "/work/", "/tmp/"
 VALID_BODY = json.dumps(
     {
         "regulatory_requirements": [
-            {"requirement_id": NAME_REQUIREMENT, "field_value": "Hostile GmbH"}
+            {"requirement_id": DE_NAME_REQUIREMENT, "field_value": "Hostile GmbH"}
         ]
     }
 ).encode()
@@ -80,7 +79,7 @@ def items(*entries: object) -> bytes:
 
 
 def name_item(value: object) -> dict[str, object]:
-    return {"requirement_id": NAME_REQUIREMENT, "field_value": value}
+    return {"requirement_id": DE_NAME_REQUIREMENT, "field_value": value}
 
 
 def get(target: bytes, **options: Any) -> bytes:
@@ -147,7 +146,7 @@ CATALOGUE: dict[str, Case] = {
     "duplicate-key-in-item": Case(
         patch(
             b'{"regulatory_requirements": [{"requirement_id": "'
-            + NAME_REQUIREMENT.encode()
+            + DE_NAME_REQUIREMENT.encode()
             + b'", "field_value": "Ab", "field_value": "Cd"}]}'
         ),
         400,

@@ -13,24 +13,18 @@ import pytest
 
 from app.testing import EmulatorHandle, run_emulator
 from tests.conftest import (
-    EXAMPLE_ADDRESS_ID,
+    DE_LOCAL_ID,
+    DE_NAME_REQUIREMENT,
     EXAMPLE_NUMBER_ID,
-    EXAMPLE_REQUIREMENT_ID,
     REPO_ROOT,
+    SUPPLY_ADDRESS,
     contract_client,
 )
 
 pytest_plugins = ["pytester"]
 
 MAX_COPIES = 3
-DE_LOCAL_ID = "89cb1ec4-3d07-583e-87e0-4f8e18c3abb5"
-DE_NAME_REQUIREMENT = "69364478-3c94-4c69-ae0c-4ba0d4f2af00"
 NUMBER_PATH = f"/number_order_phone_numbers/{EXAMPLE_NUMBER_ID}"
-SUPPLY_ADDRESS = {
-    "regulatory_requirements": [
-        {"requirement_id": EXAMPLE_REQUIREMENT_ID, "field_value": EXAMPLE_ADDRESS_ID}
-    ]
-}
 PENDING = "requirement-info-pending"
 UNDER_REVIEW = "requirement-info-under-review"
 

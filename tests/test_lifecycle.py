@@ -12,9 +12,9 @@ import pytest
 
 from app.testing import EmulatorHandle, run_emulator
 from tests.conftest import (
-    EXAMPLE_ADDRESS_ID,
+    DE_NAME_REQUIREMENT,
     EXAMPLE_NUMBER_ID,
-    EXAMPLE_REQUIREMENT_ID,
+    SUPPLY_ADDRESS,
     contract_client,
 )
 from tests.control_support import SMALL_NUMBER_ID, small_document, supply_value
@@ -22,18 +22,12 @@ from tests.control_support import SMALL_NUMBER_ID, small_document, supply_value
 DE_NATIONAL_ID = "e699f654-852f-58cc-a05c-90a342b25e3e"
 DE_ADDRESS_REQUIREMENT = "8b8fef39-9a56-4e40-88f3-3743ad10ac90"
 DE_PROOF_REQUIREMENT = "7aaaf3cf-4636-4a0b-8274-a770b7d02f1e"
-DE_NAME_REQUIREMENT = "69364478-3c94-4c69-ae0c-4ba0d4f2af00"
 SE_MOBILE_ID = "0210dcf8-cac8-5deb-974b-089d33a1b2b8"
 FR_APPROVED_ID = "67b780e6-2f7a-5e3b-9edb-c422c1c438ad"
 GB_CANCELLED_ID = "0bc5bbe7-db08-5444-b0fa-4e3de89f36fd"
 AU_EXCEPTION_ID = "8bb5a0ef-9768-54c7-b960-739942f60dd4"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 UNDER_REVIEW = "requirement-info-under-review"
-SUPPLY_ADDRESS = {
-    "regulatory_requirements": [
-        {"requirement_id": EXAMPLE_REQUIREMENT_ID, "field_value": EXAMPLE_ADDRESS_ID}
-    ]
-}
 
 
 @pytest.fixture
