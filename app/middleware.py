@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 # A posted fixture document may hold far more than a PATCH; still, not without end.
 MAX_CONTROL_BODY_BYTES = 16 * 1024 * 1024
 PUBLIC_PATHS = frozenset({"/openapi.yml", "/openapi.json"})
+_FAULT_HEADER_NAME = FAULT_HEADER.encode()
 
 
 def _declared_length(scope: Scope) -> int:
@@ -196,7 +197,7 @@ class EmulatorMiddleware:
             for name, value in scope["headers"]:
                 if name == b"authorization":
                     authorization.append(value)
-                elif name == FAULT_HEADER.encode():
+                elif name == _FAULT_HEADER_NAME:
                     fault_header = value
             token = bearer_token(authorization)
             if token is not None and self.isolate_by_api_key:
